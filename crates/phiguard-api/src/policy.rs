@@ -33,7 +33,6 @@ use crate::status::HipaaPolicyStatus;
     printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
-#[x_kube(validation = Rule::new("!has(self.rules) || self.rules.all(r, self.rules.exists_one(o, o.id == r.id))").message("each rule id may be overridden only once"))]
 #[serde(rename_all = "camelCase")]
 pub struct HipaaPolicySpec {
     /// Which AWS resources this policy governs.
@@ -44,7 +43,7 @@ pub struct HipaaPolicySpec {
     pub controls: Controls,
     /// Per-rule overrides of the catalogue defaults (enable/disable, severity).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 200))]
+    #[schemars(length(max = 200), extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["id"]))]
     pub rules: Vec<RuleOverride>,
     /// What PhiGuard may change in AWS when a rule fails.
     #[serde(default)]

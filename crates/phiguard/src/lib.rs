@@ -1,0 +1,5 @@
+//! The `phiguard` command's library half: everything the binary does, callable from tests.
+
+pub mod check;
+pub mod report;
+pub mod rules_doc;
