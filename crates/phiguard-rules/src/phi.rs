@@ -208,6 +208,9 @@ enum DateForm {
     MonDY,
 }
 
+/// Rejected candidates per pattern before a scan gives up on that pattern.
+const MAX_CANDIDATES: usize = 64;
+
 /// How far (in bytes of normalised text) a date may sit from its birth keyword.
 const DOB_MAX_GAP: usize = 12;
 
@@ -354,6 +357,7 @@ impl Builtins {
                         && !byte_is(norm, start.checked_sub(1), b'+')
                         && !digit_at(norm, Some(end))
                         && valid_ssn(&c[1], &c[2], &c[3])
+                        && !month_and_year(&c[2], &c[3])
                 }
                 Check::SsnKeyword => {
                     !letter_at(norm, start.checked_sub(1))
@@ -383,6 +387,7 @@ impl Builtins {
                     !letter_at(norm, start.checked_sub(1))
                         && !continues_number(norm, end)
                         && (7..=15).contains(&digits.len())
+                        && phone_grouping(number)
                         && !looks_like_machine_number(&digits)
                 }
                 Check::DobKeyword | Check::EmailRaw => false,
@@ -456,10 +461,14 @@ impl Builtins {
 
 /// Calls `ok` on the captures of every leftmost match of `re`, restarting one byte after a
 /// rejected match's start so that a rejected candidate cannot hide an overlapping good one.
-/// `norm` is ASCII, so every byte offset is a char boundary.
+/// Gives up after [`MAX_CANDIDATES`] rejected candidates, which bounds the cost on long,
+/// digit-heavy text. `norm` is ASCII, so every byte offset is a char boundary.
 fn any_capture(re: &Regex, norm: &str, mut ok: impl FnMut(&Captures<'_>) -> bool) -> bool {
     let mut pos = 0;
-    while pos <= norm.len() {
+    for _ in 0..MAX_CANDIDATES {
+        if pos > norm.len() {
+            return false;
+        }
         let Some(c) = re.captures_at(norm, pos) else { return false };
         if ok(&c) {
             return true;
@@ -499,6 +508,26 @@ fn continues_number(s: &str, end: usize) -> bool {
     }
 }
 
+/// `nnn-mm-yyyy` reads as "item nnn of month mm, year yyyy" (a report or build number)
+/// more often than as an SSN whose group is 01-12 and serial 1900-2099 (0.2% of SSNs).
+fn month_and_year(group: &str, serial: &str) -> bool {
+    let g: u8 = group.parse().unwrap_or(0);
+    (1..=12).contains(&g) && (serial.starts_with("19") || serial.starts_with("20"))
+}
+
+/// A number after a phone keyword is grouped like a phone number: one run of digits, a
+/// `+` country code, or groups of at least two digits (a leading `1` country code aside)
+/// ending in a group of three or more. Rejects version-like `5.12.1234`.
+fn phone_grouping(number: &str) -> bool {
+    if number.starts_with('+') || !number.contains('-') {
+        return true;
+    }
+    let groups: Vec<&str> = number.split('-').collect();
+    let last_ok = groups.last().is_some_and(|g| g.len() >= 3);
+    let rest_ok = groups.iter().enumerate().all(|(i, g)| g.len() >= 2 || (i == 0 && *g == "1"));
+    last_ok && rest_ok
+}
+
 /// Area 001-899 except 666, group 01-99, serial 0001-9999 (the SSA's never-issued ranges).
 fn valid_ssn(area: &str, group: &str, serial: &str) -> bool {
     let area: u16 = area.parse().unwrap_or(0);
@@ -519,8 +548,8 @@ fn valid_intl(m: &str) -> bool {
 }
 
 /// A digit string that is more likely a machine number than a person's: a 12-digit AWS
-/// account id, an epoch timestamp in seconds or milliseconds (2001-2033), or something
-/// that starts with a `yyyymmdd` date (a date stamp, `yyyymmddhhmm[ss]`).
+/// account id, an epoch timestamp in seconds or milliseconds (2001-2033), a `yyyymm`
+/// month stamp, or something that starts with a `yyyymmdd` date (`yyyymmddhhmm[ss]`).
 fn looks_like_machine_number(id: &str) -> bool {
     if !id.bytes().all(|b| b.is_ascii_digit()) {
         return false;
@@ -531,6 +560,13 @@ fn looks_like_machine_number(id: &str) -> bool {
     }
     if (n == 10 || n == 13) && id.starts_with('1') {
         return true;
+    }
+    if n == 6 {
+        let y: i32 = id[0..4].parse().unwrap_or(0);
+        let m: i32 = id[4..6].parse().unwrap_or(0);
+        if (1990..=2099).contains(&y) && (1..=12).contains(&m) {
+            return true;
+        }
     }
     if (8..=14).contains(&n) {
         let y: i32 = id[0..4].parse().unwrap_or(0);
@@ -578,18 +614,18 @@ fn date_matches(form: DateForm, c: &Captures<'_>) -> bool {
 /// Lower-case ASCII with camelCase split and every run of separators folded into one `-`;
 /// `+` is kept (phone country codes). Non-ASCII characters count as separators.
 fn normalize(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() + 8);
-    let mut push_sep = |out: &mut String| {
+    let push_sep = |out: &mut String| {
         if !out.is_empty() && !out.ends_with('-') {
             out.push('-');
         }
     };
-    for (i, &ch) in chars.iter().enumerate() {
+    let mut prev = '\0';
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
         if ch.is_ascii_alphanumeric() {
-            if ch.is_ascii_uppercase() && i > 0 {
-                let prev = chars[i - 1];
-                let next_lower = chars.get(i + 1).is_some_and(char::is_ascii_lowercase);
+            if ch.is_ascii_uppercase() {
+                let next_lower = chars.peek().is_some_and(char::is_ascii_lowercase);
                 if prev.is_ascii_lowercase() || (prev.is_ascii_uppercase() && next_lower) {
                     push_sep(&mut out);
                 }
@@ -600,6 +636,7 @@ fn normalize(text: &str) -> String {
         } else {
             push_sep(&mut out);
         }
+        prev = ch;
     }
     out
 }
@@ -668,6 +705,7 @@ mod tests {
                 "SSN234567890",
                 "socialSecurityNumber-234-56-7890",
                 "x/899-99-9999",
+                "ssn-123-01-2024", // keyword overrides the month-year reading
             ],
         );
     }
@@ -688,6 +726,7 @@ mod tests {
                 "build-234567890",     // bare 9 digits, no keyword
                 "ssn-rotation-lambda", // keyword, no number
                 "ssn-666-12-3456",     // keyword, invalid area
+                "report-123-01-2024",  // item 123 of January 2024
             ],
         );
     }
@@ -747,6 +786,7 @@ mod tests {
                 "outpatient-7712345",         // keyword inside a word
                 "helm-chart-v1.2.3",
                 "flowchart-1234567",
+                "medical-records-202401",     // month stamp
             ],
         );
     }
@@ -840,6 +880,8 @@ mod tests {
                 "+44 20 7946 0958",
                 "phone-6175550134",
                 "mobileNo-5550134",
+                "tel: 555-0134",
+                "phone 1-617-555-0134",
                 "fax_617_555_0199",
             ],
         );
@@ -860,6 +902,7 @@ mod tests {
                 "phone-service-v2",
                 "phone-20240115",          // keyword + date stamp
                 "+1-2-3",
+                "mobile-5.12.1234",        // app version after a keyword
                 "10.123.200.1000",
             ],
         );
@@ -884,6 +927,14 @@ mod tests {
         assert_eq!(name, "bad");
         assert!(!message.is_empty());
         assert!(err.to_string().contains("'bad'"));
+    }
+
+    #[test]
+    fn long_digit_heavy_input_is_bounded() {
+        let long = "1123-45-6789-".repeat(20_000);
+        let start = std::time::Instant::now();
+        let _ = det().scan(&long);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "took {:?}", start.elapsed());
     }
 
     #[test]
@@ -928,6 +979,11 @@ mod tests {
         #[test]
         fn scan_never_panics_on_separator_heavy_digits(s in "[0-9a-zA-Z+@ ._/:()-]{0,80}") {
             let _ = det().scan(&s);
+        }
+
+        #[test]
+        fn scan_ignores_case_of_keywords(s in "(mrn|MRN|Mrn)[-_]?[0-9]{7}") {
+            prop_assert_eq!(det().scan(&s), Some(PhiKind::MedicalRecordNumber));
         }
 
         #[test]
