@@ -3,6 +3,10 @@
 //! Every field has a default so that `spec: {}` is the full HIPAA baseline with every
 //! control on; teams only write what they change.
 
+// kube's `printcolumn(...)` entries repeat `type_ = "integer"`, which clippy mistakes for a
+// duplicated attribute.
+#![allow(clippy::duplicated_attributes)]
+
 use std::collections::BTreeMap;
 
 use kube::{CustomResource, KubeSchema};

@@ -8,7 +8,7 @@
 //! unless a context keyword says what they are. See `docs/phi-detection.md`.
 //!
 //! Design, in the order `scan` runs:
-//! 1. A single-pass pre-filter: strings with fewer than [`MIN_DIGITS`] ASCII digits, no `@`
+//! 1. A single-pass pre-filter: strings with fewer than four ASCII digits, no `@`
 //!    and no consumer e-mail provider name cannot match a built-in pattern and return at once.
 //! 2. Normalisation: lower-case, camelCase split (`patientId` -> `patient-id`), every
 //!    separator (`_ . / : space` and anything non-alphanumeric except `+`) folded into one `-`.
@@ -23,7 +23,7 @@ use regex::{Captures, Regex, RegexBuilder, RegexSet};
 
 /// Strings with fewer ASCII digits than this (and no `@`, no e-mail provider name) cannot
 /// match a built-in pattern: every numeric identifier here needs at least four digits.
-pub const MIN_DIGITS: usize = 4;
+const MIN_DIGITS: usize = 4;
 
 /// Largest compiled size of one policy pattern (bytes of regex program), to keep a hostile
 /// or careless policy from costing memory on every scan.
@@ -174,26 +174,26 @@ fn normalised_patterns() -> Vec<(Check, String)> {
 }
 
 /// Raw-text e-mail address (the normalised text has lost `@` and `.`).
-const EMAIL_RAW: &str = r"(?i)[a-z0-9._%+'-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,24}";
+const EMAIL_RAW: &str =
+    r"(?i)[a-z0-9._%+'-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,24}";
 
 /// Cheap raw-text pre-check for [`Check::EmailSpelled`], which needs no digits.
 const PROVIDERS: &str = r"(?i)gmail|googlemail|yahoo|hotmail|icloud|aol|protonmail";
 
+/// Month names and their usual abbreviations.
+const MONTH: &str = "(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
+
 /// Date shapes, only looked for next to a birth keyword. Year ranges are checked in code.
-const DATE_PATTERNS: &[(DateForm, &str)] = &[
-    (DateForm::Ymd, r"((?:18|19|20)[0-9]{2})-([0-9]{1,2})-([0-9]{1,2})"),
-    (DateForm::Ymd, r"((?:18|19|20)[0-9]{2})([0-9]{2})([0-9]{2})"),
-    (DateForm::AbY, r"([0-9]{1,2})-([0-9]{1,2})-((?:18|19|20)[0-9]{2}|[0-9]{2})"),
-    (DateForm::AbY, r"([0-9]{2})([0-9]{2})((?:18|19|20)[0-9]{2}|[0-9]{2})"),
-    (
-        DateForm::DMonY,
-        r"([0-9]{1,2})-?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*-?([0-9]{4}|[0-9]{2})",
-    ),
-    (
-        DateForm::MonDY,
-        r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*-?([0-9]{1,2})-?([0-9]{4}|[0-9]{2})",
-    ),
-];
+fn date_patterns() -> Vec<(DateForm, String)> {
+    vec![
+        (DateForm::Ymd, r"((?:18|19|20)[0-9]{2})-([0-9]{1,2})-([0-9]{1,2})".to_string()),
+        (DateForm::Ymd, r"((?:18|19|20)[0-9]{2})([0-9]{2})([0-9]{2})".to_string()),
+        (DateForm::AbY, r"([0-9]{1,2})-([0-9]{1,2})-((?:18|19|20)[0-9]{2}|[0-9]{2})".to_string()),
+        (DateForm::AbY, r"([0-9]{2})([0-9]{2})((?:18|19|20)[0-9]{2}|[0-9]{2})".to_string()),
+        (DateForm::DMonY, format!(r"([0-9]{{1,2}})-?{MONTH}-?([0-9]{{4}}|[0-9]{{2}})")),
+        (DateForm::MonDY, format!(r"{MONTH}-?([0-9]{{1,2}})-?([0-9]{{4}}|[0-9]{{2}})")),
+    ]
+}
 
 #[derive(Clone, Copy, Debug)]
 enum DateForm {
@@ -211,8 +211,12 @@ enum DateForm {
 /// Rejected candidates per pattern before a scan gives up on that pattern.
 const MAX_CANDIDATES: usize = 64;
 
-/// How far (in bytes of normalised text) a date may sit from its birth keyword.
+/// How far (in bytes of normalised text) a date with a four-digit year may sit from its
+/// birth keyword (`smith-john-dob-1985-03-14`, `dob-1985-03-14-smith`).
 const DOB_MAX_GAP: usize = 12;
+/// A date with a two-digit year (`3-14-85`, `031485`) must touch its keyword: alone it reads
+/// as a version (`validator-v2.1.15`) as easily as a date.
+const DOB_MAX_GAP_SHORT_YEAR: usize = 1;
 
 #[derive(Clone, Debug)]
 struct Builtins {
@@ -258,9 +262,10 @@ impl PhiDetector {
     /// [`PhiKind::Custom`] when no built-in pattern matched first.
     pub fn new(extra: &[(String, String)]) -> Result<PhiDetector, PhiPatternError> {
         for (name, pattern) in extra {
-            RegexBuilder::new(pattern).size_limit(EXTRA_SIZE_LIMIT).build().map_err(|e| {
-                PhiPatternError::InvalidRegex { name: name.clone(), message: e.to_string() }
-            })?;
+            RegexBuilder::new(pattern)
+                .size_limit(EXTRA_SIZE_LIMIT)
+                .build()
+                .map_err(|e| PhiPatternError::InvalidRegex { name: name.clone(), message: e.to_string() })?;
         }
         let extra_set = if extra.is_empty() {
             None
@@ -302,9 +307,9 @@ impl Builtins {
         // The patterns are constants; a failure here is a bug caught by every unit test.
         let set = RegexSet::new(pats.iter().map(|(_, p)| p.as_str())).expect("built-in PHI patterns compile");
         let regexes = pats.iter().map(|(_, p)| Regex::new(p).expect("built-in PHI pattern compiles")).collect();
-        let dates = DATE_PATTERNS
-            .iter()
-            .map(|(f, p)| (*f, Regex::new(p).expect("built-in date pattern compiles")))
+        let dates = date_patterns()
+            .into_iter()
+            .map(|(f, p)| (f, Regex::new(&p).expect("built-in date pattern compiles")))
             .collect();
         Builtins {
             set,
@@ -413,17 +418,17 @@ impl Builtins {
                     DateForm::MonDY => !letter_at(norm, start.checked_sub(1)) && !digit_at(norm, Some(end)),
                     _ => !digit_at(norm, start.checked_sub(1)) && !digit_at(norm, Some(end)),
                 };
+                let year = match form {
+                    DateForm::Ymd => &c[1],
+                    DateForm::AbY | DateForm::DMonY | DateForm::MonDY => &c[3],
+                };
+                let max_gap = if year.len() == 2 { DOB_MAX_GAP_SHORT_YEAR } else { DOB_MAX_GAP };
                 bounded
                     && date_matches(*form, c)
                     && spans.iter().any(|&(ks, ke)| {
-                        let gap = if start >= ke {
-                            start - ke
-                        } else if ks >= end {
-                            ks - end
-                        } else {
-                            0
-                        };
-                        gap <= DOB_MAX_GAP
+                        // Bytes between keyword and date, whichever comes first; 0 if they touch.
+                        let gap = start.saturating_sub(ke).max(ks.saturating_sub(end));
+                        gap <= max_gap
                     })
             })
         })
@@ -437,7 +442,7 @@ impl Builtins {
             let Some((local, _domain)) = s.split_once('@') else { continue };
             let local = local.trim_start_matches(['.', '-', '+', '\'', '%', '_']);
             let next = text[m.end()..].chars().next();
-            // The TLD must end the token: `x@y.com1` or `x@y.comfoo` is not an address.
+            // The address must end at a token boundary: `x@y.com1` is not an address.
             if next.is_some_and(|ch| ch.is_alphanumeric()) {
                 continue;
             }
@@ -528,7 +533,7 @@ fn phone_grouping(number: &str) -> bool {
     last_ok && rest_ok
 }
 
-/// Area 001-899 except 666, group 01-99, serial 0001-9999 (the SSA's never-issued ranges).
+/// Outside the ranges the SSA never issues: area 001-899 except 666, group 01-99, serial 0001-9999.
 fn valid_ssn(area: &str, group: &str, serial: &str) -> bool {
     let area: u16 = area.parse().unwrap_or(0);
     area != 0 && area != 666 && area < 900 && group != "00" && serial != "0000"
@@ -603,9 +608,7 @@ fn date_matches(form: DateForm, c: &Captures<'_>) -> bool {
     let n = |i: usize| c[i].parse::<i32>().unwrap_or(0);
     match form {
         DateForm::Ymd => birth_years(&c[1]).into_iter().any(|y| valid_date(y, n(2), n(3))),
-        DateForm::AbY => {
-            birth_years(&c[3]).into_iter().any(|y| valid_date(y, n(1), n(2)) || valid_date(y, n(2), n(1)))
-        }
+        DateForm::AbY => birth_years(&c[3]).into_iter().any(|y| valid_date(y, n(1), n(2)) || valid_date(y, n(2), n(1))),
         DateForm::DMonY => birth_years(&c[3]).into_iter().any(|y| valid_date(y, month_number(&c[2]), n(1))),
         DateForm::MonDY => birth_years(&c[3]).into_iter().any(|y| valid_date(y, month_number(&c[1]), n(2))),
     }
@@ -653,18 +656,8 @@ mod tests {
         &DETECTOR
     }
 
-    fn kind(s: &str) -> Option<&'static str> {
-        // Leak-free: map to the static built-in names.
-        det().scan(s).map(|k| match k {
-            PhiKind::Ssn => "ssn",
-            PhiKind::MedicareBeneficiaryId => "medicare-id",
-            PhiKind::MedicalRecordNumber => "mrn",
-            PhiKind::HealthPlanId => "health-plan-id",
-            PhiKind::DateOfBirth => "date-of-birth",
-            PhiKind::Email => "email",
-            PhiKind::Phone => "phone",
-            PhiKind::Custom(_) => "custom",
-        })
+    fn kind(s: &str) -> Option<String> {
+        det().scan(s).map(|k| k.as_str().to_string())
     }
 
     fn all(expected: Option<&str>, cases: &[&str]) {
@@ -763,8 +756,8 @@ mod tests {
                 "chart-no-7712345",
                 "encounter-id-99123456",
                 "accession-00991234",
-                "mrn-123456789012",    // strong keyword: even 12 digits
-                "mrn-20240115",        // strong keyword: even a date shape
+                "mrn-123456789012", // strong keyword: even 12 digits
+                "mrn-20240115",     // strong keyword: even a date shape
             ],
         );
     }
@@ -786,7 +779,7 @@ mod tests {
                 "outpatient-7712345",         // keyword inside a word
                 "helm-chart-v1.2.3",
                 "flowchart-1234567",
-                "medical-records-202401",     // month stamp
+                "medical-records-202401", // month stamp
             ],
         );
     }
@@ -797,10 +790,7 @@ mod tests {
             Some("health-plan-id"),
             &["memberId-W123456789", "subscriber-no-xyz884412345", "medicaid-77123456", "hicn-123456789a"],
         );
-        all(
-            None,
-            &["member-service-12345", "medicare-claims-2024", "medicaid-20240115", "members-123456"],
-        );
+        all(None, &["member-service-12345", "medicare-claims-2024", "medicaid-20240115", "members-123456"]);
     }
 
     #[test]
@@ -829,13 +819,16 @@ mod tests {
                 "logs-2024-01-15",
                 "my-app-backups-2024-01-15",
                 "snapshot-20240115",
-                "dob-service-v2",          // keyword, no date
-                "dob-1985",                // year only
-                "dob-1985-13-14",          // no month 13
-                "dob-1985-02-30",          // no such day
-                "stubborn-2024-01-15",     // keyword inside a word
-                "dobby-2024-01-15",        // keyword inside a word
+                "dob-service-v2",                           // keyword, no date
+                "dob-1985",                                 // year only
+                "dob-1985-13-14",                           // no month 13
+                "dob-1985-02-30",                           // no such day
+                "stubborn-2024-01-15",                      // keyword inside a word
+                "dobby-2024-01-15",                         // keyword inside a word
                 "birth-registry-export-monthly-2024-01-15", // too far from keyword
+                "dob-validator-v2.1.15",                    // two-digit "year" away from the keyword
+                "dob-validator-2.1.15",
+                "birthday-decommission-12-2024", // not a month name
             ],
         );
     }
@@ -892,17 +885,17 @@ mod tests {
         all(
             None,
             &[
-                "6175550134",              // bare 10 digits
-                "job-1705312345",          // epoch seconds
-                "117-555-0134",            // area code starts with 1
-                "617-155-0134",            // exchange starts with 1
-                "911-555-0134",            // N11 area code
-                "v1.0.0+20130313144700",   // semver build metadata
+                "6175550134",            // bare 10 digits
+                "job-1705312345",        // epoch seconds
+                "117-555-0134",          // area code starts with 1
+                "617-155-0134",          // exchange starts with 1
+                "911-555-0134",          // N11 area code
+                "v1.0.0+20130313144700", // semver build metadata
                 "2024-01-15t10-00-00+05-30",
                 "phone-service-v2",
-                "phone-20240115",          // keyword + date stamp
+                "phone-20240115", // keyword + date stamp
                 "+1-2-3",
-                "mobile-5.12.1234",        // app version after a keyword
+                "mobile-5.12.1234", // app version after a keyword
                 "10.123.200.1000",
             ],
         );
@@ -958,16 +951,47 @@ mod tests {
 
     #[test]
     fn most_specific_kind_wins() {
-        assert_eq!(kind("jane@example.com-123-45-6789"), Some("ssn"));
-        assert_eq!(kind("dob-1985-03-14-617-555-0134"), Some("date-of-birth"));
-        assert_eq!(kind("mrn-4481234-jane@example.com"), Some("mrn"));
+        assert_eq!(kind("jane@example.com-123-45-6789").as_deref(), Some("ssn"));
+        assert_eq!(kind("dob-1985-03-14-617-555-0134").as_deref(), Some("date-of-birth"));
+        assert_eq!(kind("mrn-4481234-jane@example.com").as_deref(), Some("mrn"));
+        assert_eq!(kind("patient-7712345-617-555-0134").as_deref(), Some("mrn"));
     }
 
     /// Words that may appear in names, including every PHI keyword, but no e-mail provider.
     const VOCAB: &[&str] = &[
-        "patient", "mrn", "ssn", "dob", "birth", "born", "phone", "tel", "fax", "member", "id", "no",
-        "medicare", "medicaid", "chart", "prod", "logs", "backup", "us", "east", "west", "api", "data",
-        "lake", "raw", "bucket", "queue", "dlq", "fifo", "terraform", "state", "mobile", "encounter",
+        "patient",
+        "mrn",
+        "ssn",
+        "dob",
+        "birth",
+        "born",
+        "phone",
+        "tel",
+        "fax",
+        "member",
+        "id",
+        "no",
+        "medicare",
+        "medicaid",
+        "chart",
+        "prod",
+        "logs",
+        "backup",
+        "us",
+        "east",
+        "west",
+        "api",
+        "data",
+        "lake",
+        "raw",
+        "bucket",
+        "queue",
+        "dlq",
+        "fifo",
+        "terraform",
+        "state",
+        "mobile",
+        "encounter",
     ];
 
     proptest! {
