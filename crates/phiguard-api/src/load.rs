@@ -76,7 +76,8 @@ pub fn parse_policies(text: &str) -> Result<Vec<HipaaPolicy>, ParseError> {
         if value.is_null() {
             continue;
         }
-        let head: Head = serde_norway::from_value(value.clone()).map_err(|source| ParseError::Yaml { index, source })?;
+        let head: Head =
+            serde_norway::from_value(value.clone()).map_err(|source| ParseError::Yaml { index, source })?;
         let kind = head.kind.unwrap_or_default();
         if kind != "HipaaPolicy" || head.api_version.as_deref() != Some("phiguard.io/v1alpha1") {
             let kind = if kind.is_empty() { "document without kind".to_string() } else { kind };

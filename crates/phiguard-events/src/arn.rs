@@ -129,7 +129,10 @@ mod tests {
         assert_eq!(region_of_zone("Multiple Availability Zones"), None);
         assert_eq!(region_of_zone("us-west-2"), None);
         assert_eq!(partition(Some("cn-north-1")), "aws-cn");
-        assert_eq!(build("rds", Some("us-gov-west-1"), Some("1"), "db:x").as_deref(), Some("arn:aws-us-gov:rds:us-gov-west-1:1:db:x"));
+        assert_eq!(
+            build("rds", Some("us-gov-west-1"), Some("1"), "db:x").as_deref(),
+            Some("arn:aws-us-gov:rds:us-gov-west-1:1:db:x")
+        );
         assert_eq!(build("rds", None, Some("1"), "db:x"), None);
     }
 

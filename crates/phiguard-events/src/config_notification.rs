@@ -36,7 +36,9 @@ pub(crate) fn decode(n: &Value, outer: &Ctx) -> Result<Vec<ChangeRecord>, Reject
     };
     let message_type = match get(n, "messageType") {
         Some(Value::String(s)) => Some(s.as_str()),
-        Some(_) => return Err(Rejection::new(RejectReason::MalformedEnvelope, "Config field `messageType` is not a string")),
+        Some(_) => {
+            return Err(Rejection::new(RejectReason::MalformedEnvelope, "Config field `messageType` is not a string"));
+        }
         None => None,
     };
     match message_type {
@@ -57,7 +59,8 @@ pub(crate) fn decode(n: &Value, outer: &Ctx) -> Result<Vec<ChangeRecord>, Reject
 /// `ConfigurationItemChangeNotification`: `configurationItem` is an object, or an array in the
 /// 2014 format (each element decoded on its own).
 fn item_change(n: &Value, ctx: &Ctx) -> Result<Vec<ChangeRecord>, Rejection> {
-    let item = get_embedded(n, "configurationItem").ok_or_else(|| malformed_item("field `configurationItem` missing"))?;
+    let item =
+        get_embedded(n, "configurationItem").ok_or_else(|| malformed_item("field `configurationItem` missing"))?;
     match item.as_ref() {
         Value::Object(_) => Ok(vec![config_item::decode(&item, ctx)?]),
         Value::Array(items) => Ok(items
@@ -78,8 +81,6 @@ fn oversized(n: &Value, ctx: &Ctx) -> Result<Vec<ChangeRecord>, Rejection> {
     let summary = get_embedded(n, "configurationItemSummary")
         .filter(|s| s.is_object())
         .ok_or_else(|| malformed_item("field `configurationItemSummary` missing or not an object"))?;
-    let location = path(n, &["s3DeliverySummary", "s3BucketLocation"])
-        .and_then(as_str)
-        .map(str::to_string);
+    let location = path(n, &["s3DeliverySummary", "s3BucketLocation"]).and_then(as_str).map(str::to_string);
     Ok(vec![config_item::oversized(&summary, location, ctx)?])
 }

@@ -162,7 +162,8 @@ const CLOUDTRAIL_DETAIL_TYPES: &[&str] = &["AWS API Call via CloudTrail", "AWS S
 
 /// An EventBridge event (directly, or inside an SNS notification).
 fn eventbridge(e: &Value, outer: &Ctx) -> Result<Vec<ChangeRecord>, Rejection> {
-    let detail_type = str_at(e, "detail-type").ok_or_else(|| malformed("EventBridge field `detail-type` missing or not a string"))?;
+    let detail_type =
+        str_at(e, "detail-type").ok_or_else(|| malformed("EventBridge field `detail-type` missing or not a string"))?;
     let source = str_at(e, "source");
     let mut ctx = Ctx {
         envelope: EnvelopeKind::EventBridgeConfig,
@@ -176,11 +177,11 @@ fn eventbridge(e: &Value, outer: &Ctx) -> Result<Vec<ChangeRecord>, Rejection> {
         _ => Err(malformed("EventBridge field `detail` missing or not an object")),
     };
     if detail_type == CONFIG_ITEM_CHANGE {
-        return config_notification::decode(&detail()?, &ctx);
+        return config_notification::decode(detail()?.as_ref(), &ctx);
     }
     if CLOUDTRAIL_DETAIL_TYPES.contains(&detail_type) {
         ctx.envelope = EnvelopeKind::EventBridgeCloudTrail;
-        return cloudtrail::decode_record(&detail()?, &ctx);
+        return cloudtrail::decode_record(detail()?.as_ref(), &ctx);
     }
     if source != Some("aws.config") {
         ctx.envelope = EnvelopeKind::EventBridgeCloudTrail;
@@ -214,7 +215,9 @@ fn records_envelope(records: &Value) -> Result<Vec<ChangeRecord>, Rejection> {
         return Ok(out);
     }
     if str_at(first, "eventSource").is_some_and(|s| s.starts_with("aws:")) {
-        return Err(unsupported("`Records` are service event notifications (`eventSource` aws:…), not CloudTrail records"));
+        return Err(unsupported(
+            "`Records` are service event notifications (`eventSource` aws:…), not CloudTrail records",
+        ));
     }
     if !cloudtrail::looks_like_record(first) {
         return Err(unsupported("`Records` items are neither CloudTrail records nor SNS records"));
@@ -224,7 +227,9 @@ fn records_envelope(records: &Value) -> Result<Vec<ChangeRecord>, Rejection> {
     for (i, item) in items.iter().enumerate() {
         match cloudtrail::decode_record(item, &ctx) {
             Ok(records) => out.extend(records),
-            Err(rejection) => out.push(ctx.ignored(reason::MALFORMED_ITEM, format!("record {i}: {}", rejection.detail))),
+            Err(rejection) => {
+                out.push(ctx.ignored(reason::MALFORMED_ITEM, format!("record {i}: {}", rejection.detail)))
+            }
         }
     }
     Ok(out)

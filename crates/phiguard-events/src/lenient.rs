@@ -24,8 +24,7 @@ pub(crate) fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
 
 /// Whether `key` is present (even as `null`), ignoring ASCII case.
 pub(crate) fn has(v: &Value, key: &str) -> bool {
-    v.as_object()
-        .is_some_and(|m| m.contains_key(key) || m.keys().any(|k| k.eq_ignore_ascii_case(key)))
+    v.as_object().is_some_and(|m| m.contains_key(key) || m.keys().any(|k| k.eq_ignore_ascii_case(key)))
 }
 
 /// Follows a path of keys with [`get`].
@@ -274,10 +273,8 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<Timestamp> {
     if s.bytes().any(|b| b.is_ascii_alphabetic()) {
         for layout in STRTIME_LAYOUTS {
             let parsed = jiff::fmt::strtime::parse(layout, s).and_then(|tm| tm.to_datetime());
-            if let Ok(dt) = parsed {
-                if let Ok(t) = TimeZone::UTC.to_timestamp(dt) {
-                    return Some(t);
-                }
+            if let Some(t) = parsed.ok().and_then(|dt| TimeZone::UTC.to_timestamp(dt).ok()) {
+                return Some(t);
             }
         }
         if let Ok(z) = jiff::fmt::rfc2822::parse(s) {
@@ -323,10 +320,9 @@ pub(crate) fn tags(v: &Value) -> Option<Vec<(String, String)>> {
 fn tags_at_depth(v: &Value, depth: usize) -> Option<Vec<(String, String)>> {
     match v {
         Value::Object(m) => {
-            if m.len() == 1 {
-                if let Some(inner @ Value::Array(_)) = any_of(v, &["items", "item", "tagSet", "TagList"]) {
-                    return tags_at_depth(inner, depth + 1);
-                }
+            let wrapped = if m.len() == 1 { any_of(v, &["items", "item", "tagSet", "TagList"]) } else { None };
+            if let Some(inner @ Value::Array(_)) = wrapped {
+                return tags_at_depth(inner, depth + 1);
             }
             Some(m.iter().map(|(k, val)| (k.clone(), stringify(val).unwrap_or_default())).collect())
         }
@@ -464,7 +460,10 @@ mod tests {
         assert_eq!(tags(&json!("{\"env\":\"prod\"}")), Some(want));
         assert_eq!(tags(&json!({})), Some(vec![]));
         assert_eq!(tags(&json!([])), Some(vec![]));
-        assert_eq!(tags(&json!({"n": 1, "b": null})), Some(vec![("b".into(), String::new()), ("n".into(), "1".into())]));
+        assert_eq!(
+            tags(&json!({"n": 1, "b": null})),
+            Some(vec![("b".into(), String::new()), ("n".into(), "1".into())])
+        );
         assert_eq!(tags(&json!([{"key": "k"}])), Some(vec![("k".into(), String::new())]));
         assert_eq!(tags(&json!([1, 2])), None);
         assert_eq!(tags(&json!("not tags")), None);

@@ -140,11 +140,7 @@ pub struct Rule {
 
 impl Rule {
     pub fn applies_to(&self, t: &ResourceType) -> bool {
-        if self.resource_types.is_empty() {
-            t.is_known()
-        } else {
-            self.resource_types.contains(t)
-        }
+        if self.resource_types.is_empty() { t.is_known() } else { self.resource_types.contains(t) }
     }
 }
 

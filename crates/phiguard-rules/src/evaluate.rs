@@ -60,7 +60,8 @@ pub fn evaluate(policy: &CompiledPolicy, resource: &Resource, today: Date) -> Ev
             {
                 finding.reason = Cow::Owned(format!("{} (exempt until {}: {})", finding.reason, x.expires, x.reason));
                 finding.status = Status::Exempt;
-                finding.exemption = Some(AppliedExemption { index: x.index, reason: x.reason.clone(), expires: x.expires });
+                finding.exemption =
+                    Some(AppliedExemption { index: x.index, reason: x.reason.clone(), expires: x.expires });
             }
             finding
         })

@@ -41,9 +41,9 @@ fn is_insecure_transport_deny(s: &Value, service: &str) -> bool {
     let Some(cond) = s.get("Condition").and_then(Value::as_object) else { return false };
     cond.iter().any(|(op, body)| {
         (op == "Bool" || op == "BoolIfExists")
-            && body.as_object().is_some_and(|m| {
-                m.iter().any(|(k, v)| k.eq_ignore_ascii_case("aws:SecureTransport") && is_false(v))
-            })
+            && body
+                .as_object()
+                .is_some_and(|m| m.iter().any(|(k, v)| k.eq_ignore_ascii_case("aws:SecureTransport") && is_false(v)))
     })
 }
 

@@ -508,7 +508,9 @@ pub struct KmsKey {
 pub enum ListenerAction {
     Forward,
     /// A redirect; `protocol` is the target protocol (`HTTPS`, or `#{protocol}` to keep it).
-    Redirect { protocol: Option<String> },
+    Redirect {
+        protocol: Option<String>,
+    },
     FixedResponse,
     Other(String),
 }

@@ -85,7 +85,8 @@ pub fn compile(name: &str, spec: &HipaaPolicySpec) -> Result<CompiledPolicy, Vec
     let mut overrides = HashMap::new();
     for (i, o) in spec.rules.iter().enumerate() {
         if rule(&o.id).is_none() {
-            errors.push(err(format!("spec.rules[{i}].id"), format!("unknown rule id '{}' (see `phiguard rules`)", o.id)));
+            errors
+                .push(err(format!("spec.rules[{i}].id"), format!("unknown rule id '{}' (see `phiguard rules`)", o.id)));
         }
         if overrides.insert(o.id.as_str(), o).is_some() {
             errors.push(err(format!("spec.rules[{i}].id"), format!("rule '{}' is overridden more than once", o.id)));
@@ -115,13 +116,8 @@ pub fn compile(name: &str, spec: &HipaaPolicySpec) -> Result<CompiledPolicy, Vec
         }
     }
 
-    let extra: Vec<(String, String)> = spec
-        .controls
-        .phi_in_identifiers
-        .extra_patterns
-        .iter()
-        .map(|p| (p.name.clone(), p.regex.clone()))
-        .collect();
+    let extra: Vec<(String, String)> =
+        spec.controls.phi_in_identifiers.extra_patterns.iter().map(|p| (p.name.clone(), p.regex.clone())).collect();
     let phi = match PhiDetector::new(&extra) {
         Ok(d) => Some(d),
         Err(e) => {
@@ -153,12 +149,16 @@ pub fn compile(name: &str, spec: &HipaaPolicySpec) -> Result<CompiledPolicy, Vec
             errors.push(err(format!("{path}.rules"), "name the rules it waives (use '*' for all)"));
         }
         if all_rules && x.resource_arn_pattern.chars().all(|c| c == '*') {
-            errors.push(err(path.clone(), "an exemption may not waive every rule for every resource; switch controls off instead"));
+            errors.push(err(
+                path.clone(),
+                "an exemption may not waive every rule for every resource; switch controls off instead",
+            ));
         }
         for (j, earlier) in spec.exemptions.iter().enumerate().take(i) {
             let shares_rule = earlier.rules.iter().any(|r| r == "*" || x.rules.contains(r)) || all_rules;
             if earlier.resource_arn_pattern == x.resource_arn_pattern && shares_rule {
-                errors.push(err(path.clone(), format!("overlaps spec.exemptions[{j}] (same resource pattern and rule)")));
+                errors
+                    .push(err(path.clone(), format!("overlaps spec.exemptions[{j}] (same resource pattern and rule)")));
             }
         }
         if let Some(expires) = expires {

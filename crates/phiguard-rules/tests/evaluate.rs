@@ -84,7 +84,9 @@ fn tls_deny_must_cover_objects_too() {
     let spec = HipaaPolicySpec::default();
     let bucket_only = bucket(|b| b.policy = Some(tls_policy(json!("arn:aws:s3:::clinic-imaging"))));
     assert_eq!(status(&spec, &bucket_only, "s3-bucket-tls-only"), Status::Fail);
-    let both = bucket(|b| b.policy = Some(tls_policy(json!(["arn:aws:s3:::clinic-imaging", "arn:aws:s3:::clinic-imaging/*"]))));
+    let both = bucket(|b| {
+        b.policy = Some(tls_policy(json!(["arn:aws:s3:::clinic-imaging", "arn:aws:s3:::clinic-imaging/*"])))
+    });
     assert_eq!(status(&spec, &both, "s3-bucket-tls-only"), Status::Pass);
 }
 
@@ -182,7 +184,14 @@ fn exemption_applies_until_its_expiry_day_and_not_after() {
     assert!(tls.reason.contains("PACS upgrade"));
     assert_eq!(status(&exempt_spec("2026-11-28"), &r, "s3-bucket-tls-only"), Status::Fail);
     // Only the named rule is waived.
-    assert_eq!(status(&exempt_spec("2030-01-01"), &bucket(|b| b.default_encryption = Some(Encryption::Off)), "s3-bucket-default-encryption"), Status::Fail);
+    assert_eq!(
+        status(
+            &exempt_spec("2030-01-01"),
+            &bucket(|b| b.default_encryption = Some(Encryption::Off)),
+            "s3-bucket-default-encryption"
+        ),
+        Status::Fail
+    );
 }
 
 #[test]
@@ -237,8 +246,18 @@ fn tags_unknown_can_exclude() {
 fn overrides_disable_rules_and_change_severity() {
     let spec = HipaaPolicySpec {
         rules: vec![
-            RuleOverride { id: "s3-bucket-versioning".into(), enabled: Some(false), severity: None, remediation_mode: None },
-            RuleOverride { id: "s3-bucket-tls-only".into(), enabled: None, severity: Some(Severity::Critical), remediation_mode: None },
+            RuleOverride {
+                id: "s3-bucket-versioning".into(),
+                enabled: Some(false),
+                severity: None,
+                remediation_mode: None,
+            },
+            RuleOverride {
+                id: "s3-bucket-tls-only".into(),
+                enabled: None,
+                severity: Some(Severity::Critical),
+                remediation_mode: None,
+            },
         ],
         ..Default::default()
     };
@@ -251,15 +270,31 @@ fn overrides_disable_rules_and_change_severity() {
 fn disabling_a_control_removes_its_rules() {
     let mut spec = HipaaPolicySpec::default();
     spec.controls.encryption_in_transit.enabled = false;
-    assert!(findings(&spec, &bucket(|_| {})).iter().all(|f| f.rule.control != phiguard_rules::Control::EncryptionInTransit));
+    assert!(
+        findings(&spec, &bucket(|_| {})).iter().all(|f| f.rule.control != phiguard_rules::Control::EncryptionInTransit)
+    );
 }
 
 #[test]
 fn semantic_errors_are_all_reported_with_paths() {
     let mut spec = exempt_spec("2026-02-30");
-    spec.rules.push(RuleOverride { id: "no-such-rule".into(), enabled: Some(false), severity: None, remediation_mode: None });
-    spec.exemptions.push(Exemption { reason: " ".into(), rules: vec!["*".into()], resource_arn_pattern: "*".into(), expires: "2027-01-01".into(), approved_by: None });
-    spec.controls.phi_in_identifiers.extra_patterns.push(phiguard_api::NamedPattern { name: "broken".into(), regex: "([".into() });
+    spec.rules.push(RuleOverride {
+        id: "no-such-rule".into(),
+        enabled: Some(false),
+        severity: None,
+        remediation_mode: None,
+    });
+    spec.exemptions.push(Exemption {
+        reason: " ".into(),
+        rules: vec!["*".into()],
+        resource_arn_pattern: "*".into(),
+        expires: "2027-01-01".into(),
+        approved_by: None,
+    });
+    spec.controls
+        .phi_in_identifiers
+        .extra_patterns
+        .push(phiguard_api::NamedPattern { name: "broken".into(), regex: "([".into() });
     let errors = compile("bad", &spec).unwrap_err();
     let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
     let has = |needle: &str| text.iter().any(|t| t.contains(needle));
@@ -291,13 +326,19 @@ fn parameter_group_resources_judge_complete_and_partial_listings() {
         r
     };
     let rule = "db-parameter-group-forces-tls";
-    let redshift = group(ResourceType::RedshiftClusterParameterGroup, Some("redshift-1.0"), &[("require_ssl", "false")], true);
+    let redshift =
+        group(ResourceType::RedshiftClusterParameterGroup, Some("redshift-1.0"), &[("require_ssl", "false")], true);
     assert_eq!(status(&spec, &redshift, rule), Status::Fail);
     let unrelated = group(ResourceType::RdsDbParameterGroup, None, &[("innodb_print_all_deadlocks", "1")], false);
     assert_eq!(status(&spec, &unrelated, rule), Status::Unknown);
     let pg_full = group(ResourceType::RdsDbParameterGroup, Some("postgres14"), &[("log_connections", "1")], true);
     assert_eq!(status(&spec, &pg_full, rule), Status::Fail);
-    let mysql_on = group(ResourceType::RdsDbClusterParameterGroup, Some("aurora-mysql8.0"), &[("require_secure_transport", "ON")], false);
+    let mysql_on = group(
+        ResourceType::RdsDbClusterParameterGroup,
+        Some("aurora-mysql8.0"),
+        &[("require_secure_transport", "ON")],
+        false,
+    );
     assert_eq!(status(&spec, &mysql_on, rule), Status::Pass);
 }
 
@@ -314,7 +355,10 @@ fn listeners_and_distributions() {
         });
         r
     };
-    assert_eq!(status(&spec, &listener("HTTP", vec![ListenerAction::Forward], None), "elbv2-listener-https"), Status::Fail);
+    assert_eq!(
+        status(&spec, &listener("HTTP", vec![ListenerAction::Forward], None), "elbv2-listener-https"),
+        Status::Fail
+    );
     let redirect = ListenerAction::Redirect { protocol: Some("HTTPS".into()) };
     assert_eq!(status(&spec, &listener("HTTP", vec![redirect], None), "elbv2-listener-https"), Status::Pass);
     let old = listener("HTTPS", vec![ListenerAction::Forward], Some("ELBSecurityPolicy-2016-08"));
@@ -340,7 +384,12 @@ fn kms_rotation_skips_aws_managed_and_asymmetric_keys() {
     let spec = HipaaPolicySpec::default();
     let key = |manager, spec_: &str, rotation| {
         let mut r = Resource::new(ResourceType::KmsKey, "k", StateSource::CloudTrailEvent);
-        r.model = Model::KmsKey(KmsKey { rotation_enabled: rotation, key_manager: manager, key_spec: Some(spec_.into()), key_state: None });
+        r.model = Model::KmsKey(KmsKey {
+            rotation_enabled: rotation,
+            key_manager: manager,
+            key_spec: Some(spec_.into()),
+            key_state: None,
+        });
         r
     };
     let rule = "kms-key-rotation-enabled";

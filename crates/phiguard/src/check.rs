@@ -88,7 +88,10 @@ pub fn check_input(input: &Input, policies: &[CompiledPolicy], today: Date) -> V
         Ok(records) if records.is_empty() => vec![ResultItem {
             input: input.label.clone(),
             record: None,
-            outcome: Outcome::Handled { handling: Handling::Ignored, reason: "the message describes no resource".into() },
+            outcome: Outcome::Handled {
+                handling: Handling::Ignored,
+                reason: "the message describes no resource".into(),
+            },
         }],
         Ok(records) => records.into_iter().flat_map(|r| check_record(&input.label, r, policies, today)).collect(),
     }
@@ -104,7 +107,11 @@ fn rejected(label: &str, rejection: &Rejection) -> ResultItem {
 
 fn check_record(label: &str, record: ChangeRecord, policies: &[CompiledPolicy], today: Date) -> Vec<ResultItem> {
     let handled = |record: ChangeRecord, handling, reason: String| {
-        vec![ResultItem { input: label.to_string(), record: Some(record), outcome: Outcome::Handled { handling, reason } }]
+        vec![ResultItem {
+            input: label.to_string(),
+            record: Some(record),
+            outcome: Outcome::Handled { handling, reason },
+        }]
     };
     let resource = match &record.change {
         Change::Snapshot(r) | Change::Partial(r) => r.clone(),
@@ -116,7 +123,9 @@ fn check_record(label: &str, record: ChangeRecord, policies: &[CompiledPolicy], 
             };
             return handled(record, Handling::NeedsLiveRead, why.to_string());
         }
-        Change::Deleted(_) => return handled(record, Handling::Deleted, "resource deleted: its findings are cleared".into()),
+        Change::Deleted(_) => {
+            return handled(record, Handling::Deleted, "resource deleted: its findings are cleared".into());
+        }
         Change::Ignored { reason, detail } => {
             let why = if detail.is_empty() { reason.to_string() } else { format!("{reason}: {detail}") };
             return handled(record, Handling::Ignored, why);

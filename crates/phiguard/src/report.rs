@@ -280,7 +280,9 @@ pub fn render_table(items: &[ResultItem], verbose: bool) -> String {
                 }
                 g.findings.push(finding);
             }
-            Outcome::Handled { handling, reason } => handled.push((&item.input, *handling, reason, item.resource_ref())),
+            Outcome::Handled { handling, reason } => {
+                handled.push((&item.input, *handling, reason, item.resource_ref()))
+            }
         }
     }
     let mut groups: Vec<Group<'_>> = groups.into_values().collect();
@@ -299,14 +301,7 @@ pub fn render_table(items: &[ResultItem], verbose: bool) -> String {
                 quiet += 1;
                 continue;
             }
-            let _ = writeln!(
-                out,
-                "  {:<8}{:<9}{:<33}{}",
-                label(f.status),
-                f.severity.as_str(),
-                f.rule.id,
-                f.reason
-            );
+            let _ = writeln!(out, "  {:<8}{:<9}{:<33}{}", label(f.status), f.severity.as_str(), f.rule.id, f.reason);
             if matches!(f.status, Status::Fail) {
                 let _ = writeln!(out, "          HIPAA {} | fix: {}", f.rule.citations.join(", "), f.rule.fix);
             }

@@ -36,7 +36,10 @@ fn finding<'a>(lines: &'a [Value], policy: &str, resource_contains: &str, rule: 
         .find(|l| {
             l["policy"] == policy
                 && l["rule"] == rule
-                && l["resource"]["arn"].as_str().or(l["resource"]["id"].as_str()).is_some_and(|a| a.contains(resource_contains))
+                && l["resource"]["arn"]
+                    .as_str()
+                    .or(l["resource"]["id"].as_str())
+                    .is_some_and(|a| a.contains(resource_contains))
         })
         .unwrap_or_else(|| panic!("no {rule} finding for {resource_contains} under {policy}"))
 }
@@ -44,7 +47,16 @@ fn finding<'a>(lines: &'a [Value], policy: &str, resource_contains: &str, rule: 
 #[test]
 fn examples_report_the_violations_they_contain() {
     let out = phiguard(
-        &["check", "--policy", "deploy/examples/policies", "--format", "json", "--as-of", "2026-11-29", "deploy/examples/events"],
+        &[
+            "check",
+            "--policy",
+            "deploy/examples/policies",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-11-29",
+            "deploy/examples/events",
+        ],
         None,
     );
     assert_eq!(out.status.code(), Some(1), "stderr: {}", String::from_utf8_lossy(&out.stderr));
@@ -78,7 +90,19 @@ fn examples_report_the_violations_they_contain() {
     // PutBucketEncryption with a customer key passes even where customer keys are required.
     assert_eq!(status("phi-workloads", "lab-results-exports", "s3-bucket-default-encryption"), "pass");
     // DeleteBucketPolicy removes the TLS-only deny; the policy's exemption waives it until 2027-03-31.
-    assert_eq!(status("hipaa-baseline", "lab-results-exports", "s3-bucket-tls-only"), "fail");
+    // (line 1 of the log file is PutBucketEncryption, which says nothing about the policy).
+    let from_line = |suffix: &str, rule: &str| {
+        lines
+            .iter()
+            .find(|l| {
+                l["input"].as_str().unwrap().ends_with(suffix) && l["rule"] == rule && l["policy"] == "hipaa-baseline"
+            })
+            .unwrap_or_else(|| panic!("no {rule} finding from {suffix}"))["status"]
+            .clone()
+    };
+    assert_eq!(from_line("04-cloudtrail-log-file.jsonl:1", "s3-bucket-tls-only"), "unknown");
+    assert_eq!(from_line("04-cloudtrail-log-file.jsonl:3", "s3-bucket-tls-only"), "fail");
+    assert_eq!(from_line("04-cloudtrail-log-file.jsonl:4", "kms-key-rotation-enabled"), "fail");
     let waived = finding(&lines, "phi-workloads", "radiology-modality-inbox", "s3-bucket-tls-only");
     assert_eq!(waived["status"], "exempt");
     assert_eq!(waived["exemption"]["expires"], "2027-03-31");
@@ -86,7 +110,12 @@ fn examples_report_the_violations_they_contain() {
     // TLS 1.2 HTTPS listener passes; the PHI-scoped policy skips it (no data-classification tag).
     assert_eq!(status("hipaa-baseline", "listener/app/portal", "elbv2-listener-https"), "pass");
     assert_eq!(status("hipaa-baseline", "listener/app/portal", "elbv2-listener-min-tls"), "pass");
-    assert!(!lines.iter().any(|l| l["policy"] == "phi-workloads" && l["resource"]["id"].as_str().is_some_and(|i| i.contains("portal"))));
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l["policy"] == "phi-workloads"
+                && l["resource"]["id"].as_str().is_some_and(|i| i.contains("portal")))
+    );
 
     // Inputs without an evaluation say why.
     let handled = |h: &str| lines.iter().filter(|l| l["handling"] == h).count();
@@ -115,7 +144,10 @@ fn exit_codes_distinguish_clean_failing_and_bad_input() {
     let clean = phiguard(&["check", "deploy/examples/events/06-alb-listener-https-eventbridge.json"], None);
     assert_eq!(clean.status.code(), Some(0), "{}", String::from_utf8_lossy(&clean.stdout));
 
-    let rejected = phiguard(&["check", "--format", "json", "-"], Some("{\"invokingEvent\": \"{}\", \"ruleParameters\": \"{}\"}\n"));
+    let rejected = phiguard(
+        &["check", "--format", "json", "-"],
+        Some("{\"invokingEvent\": \"{}\", \"ruleParameters\": \"{}\"}\n"),
+    );
     assert_eq!(rejected.status.code(), Some(2));
     let lines = json_lines(&rejected);
     assert_eq!(lines[0]["handling"], "rejected");

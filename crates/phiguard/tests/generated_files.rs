@@ -13,10 +13,7 @@ fn repo_file(rel: &str) -> String {
 fn committed_crd_matches_the_rust_types() {
     let want = phiguard_api::crd::crd_yaml();
     for rel in phiguard_api::crd::CRD_PATHS {
-        assert!(
-            repo_file(rel) == want,
-            "{rel} is stale: run `cargo run -p phiguard -- crd > {rel}`"
-        );
+        assert!(repo_file(rel) == want, "{rel} is stale: run `cargo run -p phiguard -- crd > {rel}`");
     }
 }
 
@@ -40,7 +37,8 @@ fn crd_is_cluster_scoped_with_status_and_validation() {
     let text = serde_json::to_string(v).unwrap();
     assert!(text.contains("x-kubernetes-validations"), "CEL rules missing");
     assert!(text.contains("an exemption needs a reason"));
-    let columns: Vec<&str> = v["additionalPrinterColumns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let columns: Vec<&str> =
+        v["additionalPrinterColumns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     for c in ["Mode", "Compliant", "Non-Compliant", "Ready", "Age"] {
         assert!(columns.contains(&c), "printer column {c} missing: {columns:?}");
     }

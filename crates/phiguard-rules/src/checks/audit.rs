@@ -113,22 +113,42 @@ fn flag(b: Option<bool>, field: &'static str, on: &'static str, off: &'static st
 
 fn trail_logging(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
     let Model::CloudTrailTrail(t) = &r.model else { return wrong_model() };
-    flag(t.is_logging, "logging status", "trail is logging", "trail is not logging: API activity on PHI systems goes unrecorded")
+    flag(
+        t.is_logging,
+        "logging status",
+        "trail is logging",
+        "trail is not logging: API activity on PHI systems goes unrecorded",
+    )
 }
 
 fn trail_multi_region(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
     let Model::CloudTrailTrail(t) = &r.model else { return wrong_model() };
-    flag(t.multi_region, "multi-region setting", "multi-region trail", "single-region trail: activity in other regions is not recorded")
+    flag(
+        t.multi_region,
+        "multi-region setting",
+        "multi-region trail",
+        "single-region trail: activity in other regions is not recorded",
+    )
 }
 
 fn trail_validation(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
     let Model::CloudTrailTrail(t) = &r.model else { return wrong_model() };
-    flag(t.log_file_validation, "log file validation", "log file validation on", "log file validation off: tampering with logs cannot be detected")
+    flag(
+        t.log_file_validation,
+        "log file validation",
+        "log file validation on",
+        "log file validation off: tampering with logs cannot be detected",
+    )
 }
 
 fn flow_logs(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
     match &r.model {
-        Model::Vpc(v) => flag(v.flow_logs_active, "flow logs of the VPC", "an active flow log captures the VPC", "no active flow log on the VPC"),
+        Model::Vpc(v) => flag(
+            v.flow_logs_active,
+            "flow logs of the VPC",
+            "an active flow log captures the VPC",
+            "no active flow log on the VPC",
+        ),
         Model::FlowLog(f) => {
             let Some(status) = f.status.as_deref() else { return missing("flow log status") };
             if !status.eq_ignore_ascii_case("ACTIVE") {
@@ -156,7 +176,9 @@ fn apigateway_logging(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
 fn s3_access_logging(ctx: &Ctx<'_>, r: &Resource) -> Outcome {
     let Model::S3Bucket(b) = &r.model else { return wrong_model() };
     if !ctx.spec.controls.audit_logging.require_s3_access_logging {
-        return Outcome::not_applicable("the policy does not require S3 access logging (requireS3AccessLogging: false)");
+        return Outcome::not_applicable(
+            "the policy does not require S3 access logging (requireS3AccessLogging: false)",
+        );
     }
     flag(b.access_logging, "access logging", "server access logging on", "server access logging off")
 }

@@ -12,10 +12,10 @@ const C: Control = Control::EligibleConfiguration;
 pub(crate) static RULES: &[Rule] = &[
     Rule {
         id: "rds-sqlserver-express-not-used",
-        title: "RDS instance is not SQL Server Express Edition (not allowed to hold PHI)",
+        title: "RDS database is not SQL Server Express Edition (not allowed to hold PHI)",
         control: C,
         severity: Critical,
-        resource_types: &[T::RdsDbInstance],
+        resource_types: &[T::RdsDbInstance, T::RdsDbCluster],
         fields: &["engine"],
         whitepaper: "Amazon RDS for SQL Server",
         citations: cite::ELIGIBLE,
@@ -39,8 +39,12 @@ pub(crate) static RULES: &[Rule] = &[
 ];
 
 fn sqlserver_express(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
-    let Model::RdsInstance(i) = &r.model else { return wrong_model() };
-    match i.engine.as_deref() {
+    let engine = match &r.model {
+        Model::RdsInstance(i) => &i.engine,
+        Model::RdsCluster(c) => &c.engine,
+        _ => return wrong_model(),
+    };
+    match engine.as_deref() {
         None => missing("engine"),
         Some(e) if e.eq_ignore_ascii_case("sqlserver-ex") => {
             Outcome::fail("engine sqlserver-ex: SQL Server Express Edition is not allowed to hold PHI")
@@ -66,7 +70,9 @@ fn sqlserver_audit(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
                 (None, Some(groups)) if !groups.is_empty() && groups.iter().all(|g| g.starts_with("default:")) => {
                     Outcome::fail("default option group: it has no options, so no SQLSERVER_AUDIT")
                 }
-                (None, Some(_)) => Outcome::unknown("custom option group: its options are not in the payload; needs a live read"),
+                (None, Some(_)) => {
+                    Outcome::unknown("custom option group: its options are not in the payload; needs a live read")
+                }
                 (None, None) => missing("option groups"),
             }
         }

@@ -193,7 +193,9 @@ fn s3_tls_only(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
         Some(PolicyDocument::None) => Outcome::fail("no bucket policy, so plain-HTTP requests are not denied"),
         Some(PolicyDocument::Json(doc)) => {
             if denies_insecure_transport(doc, "s3", &[&bucket_arn, &objects]) {
-                Outcome::pass("bucket policy denies s3:* on the bucket and its objects when aws:SecureTransport is false")
+                Outcome::pass(
+                    "bucket policy denies s3:* on the bucket and its objects when aws:SecureTransport is false",
+                )
             } else {
                 Outcome::fail(
                     "bucket policy has no Deny for every principal on s3:* covering both the bucket and bucket/* when aws:SecureTransport is false",
@@ -311,7 +313,10 @@ fn judge_attached_group(engine_name: &str, version: Option<&str>, group: &Parame
         return if eng.default_forces {
             Outcome::pass(format!("default parameter group: {name} forces TLS by default for this engine version"))
         } else {
-            Outcome::fail(format!("default parameter group {}: {name} is off by default and default groups cannot be changed", group.name))
+            Outcome::fail(format!(
+                "default parameter group {}: {name} is off by default and default groups cannot be changed",
+                group.name
+            ))
         };
     }
     Outcome::unknown(format!("custom parameter group: value of {name} not in the payload; needs a live read"))
@@ -377,8 +382,12 @@ fn parameter_group(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
     match g.get(param.name()) {
         Some(v) if param.forces(v) => Outcome::pass(format!("{} forces TLS", param.name())),
         Some(_) => Outcome::fail(format!("{} does not force TLS", param.name())),
-        None if !g.complete => Outcome::unknown(format!("this change does not touch {}; its value is not in the payload", param.name())),
-        None if eng.default_forces => Outcome::pass(format!("{} is at its engine default, which forces TLS", param.name())),
+        None if !g.complete => {
+            Outcome::unknown(format!("this change does not touch {}; its value is not in the payload", param.name()))
+        }
+        None if eng.default_forces => {
+            Outcome::pass(format!("{} is at its engine default, which forces TLS", param.name()))
+        }
         None => Outcome::fail(format!("{} is at its engine default, which does not force TLS", param.name())),
     }
 }
@@ -434,7 +443,9 @@ fn elb_classic(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
     let back = listeners.iter().filter(|l| !secure(&l.instance_protocol)).count();
     match (front, back) {
         (0, 0) => Outcome::pass("every listener is HTTPS/SSL on both ends"),
-        _ => Outcome::fail(format!("{front} listener(s) accept clear text from clients, {back} send clear text to instances")),
+        _ => Outcome::fail(format!(
+            "{front} listener(s) accept clear text from clients, {back} send clear text to instances"
+        )),
     }
 }
 
@@ -455,10 +466,8 @@ fn cloudfront_origin(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
     if origins.is_empty() {
         return Outcome::not_applicable("no custom origins (S3 origins use HTTPS)");
     }
-    let viewers_https = d
-        .viewer_protocol_policies
-        .as_deref()
-        .map(|v| v.iter().all(|p| !p.eq_ignore_ascii_case("allow-all")));
+    let viewers_https =
+        d.viewer_protocol_policies.as_deref().map(|v| v.iter().all(|p| !p.eq_ignore_ascii_case("allow-all")));
     let mut clear = 0;
     let mut depends = 0;
     for o in origins {

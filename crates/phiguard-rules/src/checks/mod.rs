@@ -21,7 +21,9 @@ pub(crate) fn judge_encryption(ctx: &Ctx<'_>, enc: Option<&Encryption>, what: &s
         Some(Encryption::Off) => Outcome::fail(format!("{what}: off")),
         Some(Encryption::ServiceManaged) => {
             if params.require_customer_managed_key {
-                Outcome::fail(format!("{what}: on with an AWS-owned key; the policy requires a customer-managed KMS key"))
+                Outcome::fail(format!(
+                    "{what}: on with an AWS-owned key; the policy requires a customer-managed KMS key"
+                ))
             } else if !params.allowed_kms_keys.is_empty() {
                 Outcome::fail(format!("{what}: on with an AWS-owned key; the policy allows only its listed KMS keys"))
             } else {
@@ -46,7 +48,9 @@ fn judge_kms_key(ctx: &Ctx<'_>, key: Option<&str>, what: &str) -> Outcome {
     }
     if params.require_customer_managed_key {
         return match key {
-            None => Outcome::unknown(format!("{what}: KMS key not in the payload; cannot tell AWS-managed from customer-managed")),
+            None => Outcome::unknown(format!(
+                "{what}: KMS key not in the payload; cannot tell AWS-managed from customer-managed"
+            )),
             Some(_) if aws_managed => {
                 Outcome::fail(format!("{what}: AWS-managed KMS key; the policy requires a customer-managed key"))
             }
