@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use jiff::civil::date;
 use phiguard_cli::check::{Input, check_input};
 use phiguard_cli::report::{Handling, Outcome, ResultItem};
+use phiguard_events::Change;
 use phiguard_rules::{Control, Status, baseline};
 
 fn corpus_dir() -> PathBuf {
@@ -90,9 +91,29 @@ fn real_payloads_match_the_manifest() {
         let bytes = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         let items = check_input(&Input { label: file.to_string(), bytes }, &policy, date(2026, 11, 29));
         let mut want: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut inferred = Vec::new();
         for kv in expected.split(';').map(str::trim) {
             let (k, v) = kv.split_once('=').unwrap_or_else(|| panic!("{file}: bad manifest cell {kv}"));
+            if v.ends_with('*') {
+                inferred.push(k);
+            }
             want.insert(k, v.trim_end_matches('*'));
+        }
+        // A verdict resting on an AWS default must say which default.
+        for family in inferred {
+            let explained = items.iter().any(|i| match (&i.outcome, i.record.as_ref().map(|r| &r.change)) {
+                (Outcome::Finding { finding, .. }, Some(Change::Snapshot(r) | Change::Partial(r))) => {
+                    family_matches(family, finding.rule)
+                        && finding.status == Status::Fail
+                        && (!r.assumptions.is_empty()
+                            || finding.reason.contains("default")
+                            || finding.reason.contains("cannot force"))
+                }
+                _ => false,
+            });
+            if !explained {
+                failures.push(format!("{file}: {family} rests on an AWS default but no failing finding states it"));
+            }
         }
         let got_handling = handling_of(&items);
         if want.get("handling") != Some(&got_handling) {
