@@ -245,17 +245,23 @@ fn label(s: Status) -> &'static str {
 }
 
 /// The human report: one block per (policy, resource), worst first; passing and
-/// not-applicable rules are counted, not listed, unless `verbose`.
+/// not-applicable rules are counted, not listed, unless `verbose`. When several changes
+/// describe one resource, each rule shows the newest answer that is not `unknown`.
 pub fn render_table(items: &[ResultItem], verbose: bool) -> String {
     struct Group<'a> {
         header: String,
         inputs: Vec<&'a str>,
+        /// Per rule, the newest answer that is not `unknown` (events are partial views).
+        by_rule: BTreeMap<&'static str, &'a Finding>,
         findings: Vec<&'a Finding>,
-        assumptions: &'a [String],
+        assumptions: Vec<&'a str>,
     }
     let mut groups: BTreeMap<(String, String), Group<'_>> = BTreeMap::new();
     let mut handled: Vec<(&str, Handling, &str, Option<ResourceRef>)> = Vec::new();
-    for item in items {
+    // Oldest change first, so newer answers replace older ones; ties keep input order.
+    let mut order: Vec<&ResultItem> = items.iter().collect();
+    order.sort_by_key(|i| i.record.as_ref().and_then(|r| r.time));
+    for item in order {
         match &item.outcome {
             Outcome::Finding { policy, finding } => {
                 let Some(record) = &item.record else { continue };
@@ -272,18 +278,30 @@ pub fn render_table(items: &[ResultItem], verbose: bool) -> String {
                         policy
                     ),
                     inputs: Vec::new(),
+                    by_rule: BTreeMap::new(),
                     findings: Vec::new(),
-                    assumptions: &r.assumptions,
+                    assumptions: Vec::new(),
                 });
-                if g.inputs.last() != Some(&item.input.as_str()) {
+                if !g.inputs.contains(&item.input.as_str()) {
                     g.inputs.push(&item.input);
                 }
-                g.findings.push(finding);
+                for a in &r.assumptions {
+                    if !g.assumptions.contains(&a.as_str()) {
+                        g.assumptions.push(a);
+                    }
+                }
+                let slot = g.by_rule.entry(finding.rule.id).or_insert(finding);
+                if finding.status != Status::Unknown || slot.status == Status::Unknown {
+                    *slot = finding;
+                }
             }
             Outcome::Handled { handling, reason } => {
                 handled.push((&item.input, *handling, reason, item.resource_ref()))
             }
         }
+    }
+    for g in groups.values_mut() {
+        g.findings = g.by_rule.values().copied().collect();
     }
     let mut groups: Vec<Group<'_>> = groups.into_values().collect();
     let worst = |g: &Group<'_>| g.findings.iter().map(|f| (f.status, f.severity)).max();
@@ -309,7 +327,7 @@ pub fn render_table(items: &[ResultItem], verbose: bool) -> String {
         if quiet > 0 {
             let _ = writeln!(out, "  ({quiet} rule(s) passed or not applicable; --verbose lists them)");
         }
-        for a in g.assumptions {
+        for a in &g.assumptions {
             let _ = writeln!(out, "  assumed: {a}");
         }
         out.push('\n');
@@ -323,15 +341,16 @@ pub fn render_table(items: &[ResultItem], verbose: bool) -> String {
         out.push('\n');
     }
     let t = Totals::of(items);
+    let shown = |s: Status| groups.iter().flat_map(|g| &g.findings).filter(|f| f.status == s).count();
     let _ = writeln!(
         out,
         "{} resource(s) evaluated: {} fail, {} unknown, {} exempt, {} pass, {} not applicable; not evaluated: {} ignored, {} out of scope, {} deleted, {} need a live read, {} rejected",
         groups.len(),
-        t.count(Status::Fail),
-        t.count(Status::Unknown),
-        t.count(Status::Exempt),
-        t.count(Status::Pass),
-        t.count(Status::NotApplicable),
+        shown(Status::Fail),
+        shown(Status::Unknown),
+        shown(Status::Exempt),
+        shown(Status::Pass),
+        shown(Status::NotApplicable),
         t.handled(Handling::Ignored),
         t.handled(Handling::OutOfScope),
         t.handled(Handling::Deleted),

@@ -135,6 +135,19 @@ fn table_groups_by_resource_worst_first() {
     assert!(text.contains("Not evaluated:"));
     assert!(text.lines().last().unwrap().contains("resource(s) evaluated"));
     assert!(!text.contains("jdoe"), "tag values never printed");
+    // Two CloudTrail events on one bucket: per rule, the newest answer that is not unknown.
+    let block: Vec<&str> = text
+        .split("\n\n")
+        .find(|b| b.contains("arn:aws:s3:::lab-results-exports"))
+        .expect("lab-results-exports block")
+        .lines()
+        .collect();
+    assert_eq!(block.iter().filter(|l| l.contains("s3-bucket-tls-only")).count(), 1, "{block:#?}");
+    assert!(block.iter().any(|l| l.trim_start().starts_with("FAIL") && l.contains("s3-bucket-tls-only")));
+    assert!(
+        !block.iter().any(|l| l.contains("s3-bucket-default-encryption")),
+        "line 1's KMS pass must not be hidden by line 3: {block:#?}"
+    );
     let pass_block = text.find("PASS    AWS::ElasticLoadBalancingV2::Listener").expect("passing listener block");
     assert!(text.find("FAIL    ").unwrap() < pass_block);
 }
