@@ -139,6 +139,12 @@ fn rds_forced_ssl_reads_engine_group_and_value() {
     assert_eq!(status(&spec, &rds("mysql", "8.0.35", "phi-mysql", Some("OFF")), rule), Status::Fail);
     assert_eq!(status(&spec, &rds("mysql", "8.0.35", "phi-mysql", Some("ON")), rule), Status::Pass);
     assert_eq!(status(&spec, &rds("mysql", "5.6.27", "phi-mysql56", None), rule), Status::Fail);
+    // Oracle: TLS comes from the option group; the helper attaches `default:oracle-ee`.
+    assert_eq!(status(&spec, &rds("oracle-ee", "19.0", "default.oracle-ee-19", None), rule), Status::Fail);
+    let mut custom = rds("oracle-ee", "19.0", "default.oracle-ee-19", None);
+    let Model::RdsInstance(i) = &mut custom.model else { unreachable!() };
+    i.option_groups = Some(vec!["phi-oracle-ssl".into()]);
+    assert_eq!(status(&spec, &custom, rule), Status::Unknown);
 }
 
 #[test]

@@ -219,3 +219,36 @@ fn shipped_and_documented_policies_are_valid() {
     phiguard_rules::compile("doc", &parsed[0].spec).unwrap();
     assert_eq!(parsed[0].spec.scope.tag_selector.as_ref().unwrap().match_expressions.len(), 1);
 }
+
+#[test]
+fn rules_command_prints_the_catalogue_in_every_format() {
+    let json = phiguard(&["rules", "--format", "json"], None);
+    assert_eq!(json.status.code(), Some(0));
+    let rules: Vec<Value> = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(rules.len(), phiguard_rules::catalogue().len());
+    for r in &rules {
+        for key in [
+            "id",
+            "title",
+            "control",
+            "severity",
+            "resource_types",
+            "fields",
+            "whitepaper",
+            "citations",
+            "remediation",
+            "fix",
+        ] {
+            assert!(!r[key].is_null(), "{} lacks {key}", r["id"]);
+        }
+    }
+    let express = rules.iter().find(|r| r["id"] == "rds-sqlserver-express-not-used").unwrap();
+    assert_eq!(express["control"], "eligible-configuration");
+    assert_eq!(express["severity"], "critical");
+
+    let table = String::from_utf8(phiguard(&["rules"], None).stdout).unwrap();
+    assert!(table.starts_with("RULE"));
+    assert!(table.contains("s3-bucket-tls-only"));
+    let markdown = String::from_utf8(phiguard(&["rules", "--format", "markdown"], None).stdout).unwrap();
+    assert_eq!(markdown, phiguard_cli::rules_doc::markdown());
+}

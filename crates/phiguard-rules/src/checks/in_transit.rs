@@ -32,7 +32,7 @@ pub(crate) static RULES: &[Rule] = &[
         control: C,
         severity: High,
         resource_types: &[T::RdsDbInstance],
-        fields: &["engine", "engine_version", "parameter_groups", "cluster_id"],
+        fields: &["engine", "engine_version", "parameter_groups", "option_groups", "cluster_id"],
         whitepaper: "Amazon RDS",
         citations: cite::IN_TRANSIT,
         remediation: Rc::SafeInPlace,
@@ -331,6 +331,19 @@ fn rds_instance(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
     let Some(engine_name) = &i.engine else { return missing("engine") };
     if i.cluster_id.is_some() && engine(engine_name, None).cluster_scoped {
         return Outcome::not_applicable("cluster member: TLS is enforced by the DB cluster parameter group");
+    }
+    if engine_name.to_ascii_lowercase().starts_with("oracle") {
+        // Oracle encrypts in transit through the SSL or NATIVE_NETWORK_ENCRYPTION option;
+        // default option groups carry no options.
+        return match i.option_groups.as_deref() {
+            None => missing("option groups"),
+            Some(g) if !g.is_empty() && g.iter().all(|n| is_default_group(n)) => Outcome::fail(
+                "default option group: no SSL or NATIVE_NETWORK_ENCRYPTION option, so connections may be in clear",
+            ),
+            Some(_) => Outcome::unknown(
+                "custom option group: its SSL / NATIVE_NETWORK_ENCRYPTION options are not in the payload; needs a live read",
+            ),
+        };
     }
     match i.parameter_groups.as_deref() {
         None => missing("DB parameter group"),
