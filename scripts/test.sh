@@ -4,4 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cache.sh
+corpus="${PHIGUARD_CORPUS:-../shared/corpus/aws-events}"
+if [ -f "$corpus/MANIFEST.tsv" ]; then
+  echo "conformance corpus: $corpus ($(($(wc -l < "$corpus/MANIFEST.tsv") - 1)) payloads)"
+else
+  echo "conformance corpus not found at $corpus: the conformance suites will skip"
+fi
 cargo test --workspace --locked "$@"
