@@ -396,6 +396,9 @@ fn caches_domains_log_groups_and_other_types() {
             encryption: Some(Encryption::Kms { key: Some("arn:k".into()) })
         })
     );
-    let other = item("AWS::Lambda::Function", json!({"functionName": "f"}), json!({}));
-    assert_eq!((other.resource_type, other.model), (T::Other("AWS::Lambda::Function".into()), Model::Opaque));
+    let other = item("AWS::StepFunctions::StateMachine", json!({"name": "m"}), json!({}));
+    assert_eq!(
+        (other.resource_type, other.model),
+        (T::Other("AWS::StepFunctions::StateMachine".into()), Model::Opaque)
+    );
 }

@@ -264,7 +264,15 @@ fn cloudtrail_log_file_with_mixed_records() {
     assert_eq!(model(2).encrypted, None);
     let by_name = |n: &str| records.iter().find(|r| r.event_name.as_deref() == Some(n)).expect(n);
     assert_eq!(ignored(by_name("Decrypt")).0, reason::NOT_A_CONFIGURATION_CHANGE);
-    assert_eq!(ignored(by_name("CreateFunction20150331")).0, reason::UNMAPPED_EVENT);
+    // Lambda functions are modelled: a creation without KMSKeyArn uses the AWS-managed key.
+    let function = partial(by_name("CreateFunction20150331"));
+    assert_eq!(function.resource_type, T::LambdaFunction);
+    assert_eq!(
+        function.model,
+        Model::LambdaFunction(phiguard_rules::model::LambdaFunction {
+            environment_encryption: Some(Encryption::ServiceManaged)
+        })
+    );
     let q = partial(by_name("CreateQueue"));
     assert_eq!(q.account.as_deref(), Some(ACCOUNT), "userIdentity.accountId without recipientAccountId");
     assert_eq!(q.arn.as_deref(), Some("arn:aws:sqs:us-east-2:111122223333:intake"));

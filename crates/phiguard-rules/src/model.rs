@@ -46,6 +46,12 @@ pub enum ResourceType {
     ElastiCacheReplicationGroup,
     OpenSearchDomain,
     LogsLogGroup,
+    KinesisFirehoseDeliveryStream,
+    SageMakerNotebookInstance,
+    AthenaWorkGroup,
+    BackupVault,
+    EmrSecurityConfiguration,
+    LambdaFunction,
     /// A type no rule reads (kept verbatim for reporting).
     Other(String),
 }
@@ -83,6 +89,12 @@ impl ResourceType {
         ResourceType::ElastiCacheReplicationGroup,
         ResourceType::OpenSearchDomain,
         ResourceType::LogsLogGroup,
+        ResourceType::KinesisFirehoseDeliveryStream,
+        ResourceType::SageMakerNotebookInstance,
+        ResourceType::AthenaWorkGroup,
+        ResourceType::BackupVault,
+        ResourceType::EmrSecurityConfiguration,
+        ResourceType::LambdaFunction,
     ];
 
     /// The AWS Config name, e.g. `AWS::S3::Bucket`.
@@ -118,6 +130,12 @@ impl ResourceType {
             ResourceType::ElastiCacheReplicationGroup => "AWS::ElastiCache::ReplicationGroup",
             ResourceType::OpenSearchDomain => "AWS::OpenSearch::Domain",
             ResourceType::LogsLogGroup => "AWS::Logs::LogGroup",
+            ResourceType::KinesisFirehoseDeliveryStream => "AWS::KinesisFirehose::DeliveryStream",
+            ResourceType::SageMakerNotebookInstance => "AWS::SageMaker::NotebookInstance",
+            ResourceType::AthenaWorkGroup => "AWS::Athena::WorkGroup",
+            ResourceType::BackupVault => "AWS::Backup::BackupVault",
+            ResourceType::EmrSecurityConfiguration => "AWS::EMR::SecurityConfiguration",
+            ResourceType::LambdaFunction => "AWS::Lambda::Function",
             ResourceType::Other(s) => s,
         }
     }
@@ -280,6 +298,12 @@ pub enum Model {
     ElastiCacheReplicationGroup(ElastiCacheReplicationGroup),
     OpenSearchDomain(OpenSearchDomain),
     LogGroup(LogGroup),
+    FirehoseDeliveryStream(FirehoseDeliveryStream),
+    SageMakerNotebook(SageMakerNotebook),
+    AthenaWorkGroup(AthenaWorkGroup),
+    BackupVault(BackupVault),
+    EmrSecurityConfiguration(EmrSecurityConfiguration),
+    LambdaFunction(LambdaFunction),
     /// A type no rule reads beyond names and tags.
     Opaque,
 }
@@ -317,6 +341,12 @@ impl Model {
             T::ElastiCacheReplicationGroup => Model::ElastiCacheReplicationGroup(Default::default()),
             T::OpenSearchDomain => Model::OpenSearchDomain(Default::default()),
             T::LogsLogGroup => Model::LogGroup(Default::default()),
+            T::KinesisFirehoseDeliveryStream => Model::FirehoseDeliveryStream(Default::default()),
+            T::SageMakerNotebookInstance => Model::SageMakerNotebook(Default::default()),
+            T::AthenaWorkGroup => Model::AthenaWorkGroup(Default::default()),
+            T::BackupVault => Model::BackupVault(Default::default()),
+            T::EmrSecurityConfiguration => Model::EmrSecurityConfiguration(Default::default()),
+            T::LambdaFunction => Model::LambdaFunction(Default::default()),
             T::Other(_) => Model::Opaque,
         }
     }
@@ -579,4 +609,68 @@ pub struct OpenSearchDomain {
 pub struct LogGroup {
     /// CloudWatch Logs always encrypts; `ServiceManaged` without a KMS key.
     pub encryption: Option<Encryption>,
+}
+
+/// An Amazon Data Firehose (Kinesis Data Firehose) delivery stream.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FirehoseDeliveryStream {
+    /// Server-side encryption of the data Firehose holds: `ServiceManaged` for an AWS-owned key
+    /// (`AWS_OWNED_CMK`), `Kms` for a customer-managed key (`CUSTOMER_MANAGED_CMK`).
+    pub encryption: Option<Encryption>,
+    /// `DirectPut`, `KinesisStreamAsSource` or `MSKAsSource`. Firehose server-side encryption
+    /// applies to Direct PUT streams; a stream reading another stream keeps nothing at rest.
+    pub delivery_stream_type: Option<String>,
+}
+
+/// An Amazon SageMaker notebook instance.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SageMakerNotebook {
+    /// ML storage volume encryption: `Kms` with `KmsKeyId`; `ServiceManaged` when no key is
+    /// set (SageMaker then uses an AWS-managed key).
+    pub encryption: Option<Encryption>,
+    /// `DirectInternetAccess` is `Enabled`.
+    pub direct_internet_access: Option<bool>,
+}
+
+/// An Amazon Athena workgroup.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AthenaWorkGroup {
+    /// Query result encryption (`SSE_S3` → `ServiceManaged`, `SSE_KMS` / `CSE_KMS` → `Kms`);
+    /// `Some(Off)` when the workgroup configures none.
+    pub results_encryption: Option<Encryption>,
+    /// `EnforceWorkGroupConfiguration`: when false, clients may override the result settings
+    /// (including encryption) per query.
+    pub enforce_configuration: Option<bool>,
+}
+
+/// An AWS Backup vault. Vaults are always encrypted with KMS.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BackupVault {
+    /// `Kms` with `EncryptionKeyArn` when the source names it (`alias/aws/backup` is the
+    /// AWS-managed default).
+    pub encryption: Option<Encryption>,
+}
+
+/// An Amazon EMR security configuration (its JSON document, read).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EmrSecurityConfiguration {
+    /// `EnableAtRestEncryption`.
+    pub at_rest_encryption: Option<bool>,
+    /// EMRFS data in S3: `SSE-S3` → `ServiceManaged`, `SSE-KMS` / `CSE-KMS` → `Kms`, a custom
+    /// client-side provider → `Kms` without a key; `Some(Off)` when at-rest encryption is off or
+    /// configures no S3 encryption.
+    pub s3_encryption: Option<Encryption>,
+    /// Cluster local disks: `AwsKms` → `Kms`, a custom provider → `Kms` without a key;
+    /// `Some(Off)` when at-rest encryption is off or configures no local disk encryption.
+    pub local_disk_encryption: Option<Encryption>,
+    /// `EnableInTransitEncryption`.
+    pub in_transit_encryption: Option<bool>,
+}
+
+/// An AWS Lambda function.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LambdaFunction {
+    /// Encryption of environment variables at rest: `Kms` with `KMSKeyArn`; `ServiceManaged`
+    /// when no key is set (Lambda then uses the AWS-managed key `aws/lambda`).
+    pub environment_encryption: Option<Encryption>,
 }

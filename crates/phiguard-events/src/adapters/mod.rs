@@ -5,20 +5,26 @@
 //! structure a configuration item records).
 
 pub(crate) mod apigateway;
+pub(crate) mod athena;
+pub(crate) mod backup;
 pub(crate) mod cloudfront;
 pub(crate) mod dynamodb;
 pub(crate) mod ec2;
 pub(crate) mod efs;
 pub(crate) mod elasticache;
 pub(crate) mod elb;
+pub(crate) mod emr;
+pub(crate) mod firehose;
 pub(crate) mod kinesis;
 pub(crate) mod kms;
+pub(crate) mod lambda;
 pub(crate) mod logs;
 pub(crate) mod opensearch;
 pub(crate) mod parameter_group;
 pub(crate) mod rds;
 pub(crate) mod redshift;
 pub(crate) mod s3;
+pub(crate) mod sagemaker;
 pub(crate) mod sns;
 pub(crate) mod sqs;
 pub(crate) mod trail;
@@ -64,6 +70,12 @@ pub(crate) fn fill(resource: &mut Resource, ci: &CiView<'_>) {
         T::ElastiCacheReplicationGroup => elasticache::fill(resource, ci),
         T::OpenSearchDomain => opensearch::fill(resource, ci),
         T::LogsLogGroup => logs::fill(resource, ci),
+        T::KinesisFirehoseDeliveryStream => firehose::fill(resource, ci),
+        T::SageMakerNotebookInstance => sagemaker::fill(resource, ci),
+        T::AthenaWorkGroup => athena::fill(resource, ci),
+        T::BackupVault => backup::fill(resource, ci),
+        T::EmrSecurityConfiguration => emr::fill(resource, ci),
+        T::LambdaFunction => lambda::fill(resource, ci),
         T::Other(_) => {}
     }
 }

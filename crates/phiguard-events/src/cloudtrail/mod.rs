@@ -4,20 +4,26 @@
 //! resources the call created, changed or deleted.
 
 mod apigateway;
+mod athena;
+mod backup;
 mod cloudfront;
 mod dynamodb;
 mod ec2;
 mod efs;
 mod elasticache;
 mod elb;
+mod emr;
+mod firehose;
 mod kinesis;
 mod kms;
+mod lambda;
 mod logs;
 mod opensearch;
 mod out_of_model;
 mod rds;
 mod redshift;
 mod s3;
+mod sagemaker;
 mod sns;
 mod sqs;
 mod trail;
@@ -137,8 +143,20 @@ fn service(source: &str) -> Option<fn(&Event<'_>) -> Mapped> {
         "es.amazonaws.com" | "opensearch.amazonaws.com" => opensearch::map,
         "logs.amazonaws.com" => logs::map,
         "workspaces.amazonaws.com" => workspaces::map,
+        "firehose.amazonaws.com" => firehose::map,
+        "sagemaker.amazonaws.com" => sagemaker::map,
+        "athena.amazonaws.com" => athena::map,
+        "backup.amazonaws.com" => backup::map,
+        "elasticmapreduce.amazonaws.com" => emr::map,
+        "lambda.amazonaws.com" => lambda::map,
         _ => return None,
     })
+}
+
+/// An event of a service the models cover only in part, that its module does not map: handled
+/// as for services no model covers (an `Other`-type partial when it names its resource by ARN).
+fn other_event(ev: &Event<'_>, source: &str) -> Mapped {
+    out_of_model::partial(ev, source).map(|c| vec![c])
 }
 
 /// A short AWS-style token (event source, event name, error code) that is safe to repeat in a

@@ -1,9 +1,9 @@
 //! Encryption at rest: 164.312(a)(2)(iv).
 
-use phiguard_api::Severity::{High, Medium};
+use phiguard_api::Severity::{High, Low, Medium};
 
 use super::{flag_encryption, judge_encryption, missing};
-use crate::catalogue::{Control, Ctx, Outcome, RemediationClass as Rc, Rule, cite};
+use crate::catalogue::{Control, Ctx, Outcome, RemediationClass as Rc, Rule, Status, cite};
 use crate::model::{Encryption, KeyManager, Model, Resource, ResourceType as T};
 
 const C: Control = Control::EncryptionAtRest;
@@ -231,6 +231,84 @@ pub(crate) static RULES: &[Rule] = &[
         check: log_group,
     },
     Rule {
+        id: "firehose-delivery-stream-encrypted",
+        title: "Firehose delivery stream has server-side encryption",
+        control: C,
+        severity: High,
+        resource_types: &[T::KinesisFirehoseDeliveryStream],
+        fields: &["encryption", "delivery_stream_type"],
+        whitepaper: "Amazon Kinesis Data Firehose",
+        citations: cite::AT_REST,
+        remediation: Rc::SafeInPlace,
+        fix: "StartDeliveryStreamEncryption with KeyType=CUSTOMER_MANAGED_CMK and the policy key (AWS_OWNED_CMK where AWS-owned keys are allowed).",
+        check: firehose,
+    },
+    Rule {
+        id: "sagemaker-notebook-kms-encrypted",
+        title: "SageMaker notebook instance storage uses a KMS key when customer keys are required",
+        control: C,
+        severity: Medium,
+        resource_types: &[T::SageMakerNotebookInstance],
+        fields: &["encryption"],
+        whitepaper: "Amazon SageMaker",
+        citations: cite::AT_REST,
+        remediation: Rc::Disruptive,
+        fix: "Create a notebook instance with KmsKeyId=<policy key> and move the notebooks to it; the key of an existing instance cannot be changed.",
+        check: sagemaker_notebook,
+    },
+    Rule {
+        id: "athena-workgroup-results-encrypted",
+        title: "Athena workgroup encrypts query results and enforces it on clients",
+        control: C,
+        severity: High,
+        resource_types: &[T::AthenaWorkGroup],
+        fields: &["results_encryption", "enforce_configuration"],
+        whitepaper: "Amazon Athena",
+        citations: cite::AT_REST,
+        remediation: Rc::SafeInPlace,
+        fix: "UpdateWorkGroup with ResultConfigurationUpdates.EncryptionConfiguration (SSE_KMS with the policy key, or SSE_S3 where AWS-owned keys are allowed) and EnforceWorkGroupConfiguration=true.",
+        check: athena_workgroup,
+    },
+    Rule {
+        id: "backup-vault-kms-encrypted",
+        title: "AWS Backup vault uses a customer-managed KMS key when customer keys are required",
+        control: C,
+        severity: Medium,
+        resource_types: &[T::BackupVault],
+        fields: &["encryption"],
+        whitepaper: "AWS Backup",
+        citations: cite::AT_REST,
+        remediation: Rc::Disruptive,
+        fix: "Create a backup vault with EncryptionKeyArn=<policy key>, point backup plans at it and copy the recovery points over; a vault's key cannot be changed.",
+        check: backup_vault,
+    },
+    Rule {
+        id: "emr-security-configuration-at-rest",
+        title: "EMR security configuration encrypts data at rest (EMRFS on S3 and local disks)",
+        control: C,
+        severity: High,
+        resource_types: &[T::EmrSecurityConfiguration],
+        fields: &["at_rest_encryption", "s3_encryption", "local_disk_encryption"],
+        whitepaper: "Amazon EMR",
+        citations: cite::AT_REST,
+        remediation: Rc::Disruptive,
+        fix: "Create a security configuration with EnableAtRestEncryption=true (SSE-KMS or CSE-KMS for EMRFS, AwsKms local disk encryption, with the policy key) and launch new clusters with it; a running cluster keeps its security configuration.",
+        check: emr_at_rest,
+    },
+    Rule {
+        id: "lambda-environment-kms-encrypted",
+        title: "Lambda function environment variables use a customer-managed KMS key when customer keys are required",
+        control: C,
+        severity: Low,
+        resource_types: &[T::LambdaFunction],
+        fields: &["environment_encryption"],
+        whitepaper: "AWS Lambda",
+        citations: cite::AT_REST,
+        remediation: Rc::SafeInPlace,
+        fix: "UpdateFunctionConfiguration KMSKeyArn=<policy key> (the function's execution role needs kms:Decrypt on the key).",
+        check: lambda_environment,
+    },
+    Rule {
         id: "kms-key-rotation-enabled",
         title: "Customer-managed KMS keys rotate automatically",
         control: C,
@@ -361,6 +439,103 @@ fn log_group(ctx: &Ctx<'_>, r: &Resource) -> Outcome {
         return Outcome::pass("encrypted by CloudWatch Logs with a service key");
     }
     judge_encryption(ctx, g.encryption.as_ref(), "log group encryption")
+}
+
+fn firehose(ctx: &Ctx<'_>, r: &Resource) -> Outcome {
+    let Model::FirehoseDeliveryStream(s) = &r.model else { return wrong_model() };
+    match s.delivery_stream_type.as_deref() {
+        Some(t) if t.eq_ignore_ascii_case("KinesisStreamAsSource") => Outcome::not_applicable(
+            "source is a Kinesis data stream: Firehose keeps no data at rest, the source stream does (kinesis-stream-encrypted)",
+        ),
+        Some(t) if t.eq_ignore_ascii_case("MSKAsSource") => Outcome::not_applicable(
+            "source is an Amazon MSK cluster: Firehose keeps no data at rest, the source cluster does",
+        ),
+        _ => judge_encryption(ctx, s.encryption.as_ref(), "server-side encryption"),
+    }
+}
+
+/// [`judge_encryption`] for services whose default is an AWS-managed KMS key (not an AWS-owned
+/// one), modelled as `ServiceManaged`: the same verdicts, with the key named correctly.
+fn judge_aws_managed_default(ctx: &Ctx<'_>, enc: Option<&Encryption>, what: &str, default_key: &str) -> Outcome {
+    if !matches!(enc, Some(Encryption::ServiceManaged)) {
+        return judge_encryption(ctx, enc, what);
+    }
+    let params = &ctx.spec.controls.encryption_at_rest;
+    if params.require_customer_managed_key {
+        Outcome::fail(format!("{what}: {default_key}; the policy requires a customer-managed KMS key"))
+    } else if !params.allowed_kms_keys.is_empty() {
+        Outcome::fail(format!("{what}: {default_key}; the policy allows only its listed KMS keys"))
+    } else {
+        Outcome::pass(format!("{what}: {default_key}"))
+    }
+}
+
+fn sagemaker_notebook(ctx: &Ctx<'_>, r: &Resource) -> Outcome {
+    let Model::SageMakerNotebook(n) = &r.model else { return wrong_model() };
+    judge_aws_managed_default(
+        ctx,
+        n.encryption.as_ref(),
+        "ML storage volume encryption",
+        "an AWS-managed key (no KmsKeyId)",
+    )
+}
+
+fn athena_workgroup(ctx: &Ctx<'_>, r: &Resource) -> Outcome {
+    let Model::AthenaWorkGroup(w) = &r.model else { return wrong_model() };
+    if w.results_encryption == Some(Encryption::Off) {
+        return Outcome::fail("query results are not encrypted: the workgroup sets no EncryptionConfiguration");
+    }
+    let judged = judge_encryption(ctx, w.results_encryption.as_ref(), "query result encryption");
+    if judged.status == Status::Fail {
+        return judged;
+    }
+    match w.enforce_configuration {
+        Some(false) if judged.status == Status::Pass => Outcome::fail(
+            "query results are encrypted by default, but EnforceWorkGroupConfiguration is false: clients can override the result encryption per query",
+        ),
+        Some(false) => Outcome::fail(
+            "EnforceWorkGroupConfiguration is false: clients can override the workgroup's result encryption per query",
+        ),
+        None if judged.status == Status::Pass => missing("EnforceWorkGroupConfiguration"),
+        Some(true) if judged.status == Status::Pass => {
+            Outcome::pass(format!("{}; enforced on clients (EnforceWorkGroupConfiguration)", judged.reason))
+        }
+        _ => judged,
+    }
+}
+
+fn backup_vault(ctx: &Ctx<'_>, r: &Resource) -> Outcome {
+    let Model::BackupVault(v) = &r.model else { return wrong_model() };
+    judge_encryption(ctx, v.encryption.as_ref(), "vault encryption")
+}
+
+fn emr_at_rest(ctx: &Ctx<'_>, r: &Resource) -> Outcome {
+    let Model::EmrSecurityConfiguration(c) = &r.model else { return wrong_model() };
+    match c.at_rest_encryption {
+        None => missing("EnableAtRestEncryption"),
+        Some(false) => {
+            Outcome::fail("EnableAtRestEncryption is false: EMRFS data in S3 and local disks are not encrypted")
+        }
+        Some(true) => {
+            let parts = [
+                judge_encryption(ctx, c.s3_encryption.as_ref(), "EMRFS (S3) encryption"),
+                judge_encryption(ctx, c.local_disk_encryption.as_ref(), "local disk encryption"),
+            ];
+            let worst = parts.iter().map(|o| o.status).max().unwrap_or(Status::Unknown);
+            let reason = parts.iter().filter(|o| o.status == worst).map(|o| o.reason.as_ref()).collect::<Vec<_>>();
+            Outcome { status: worst, reason: reason.join("; ").into() }
+        }
+    }
+}
+
+fn lambda_environment(ctx: &Ctx<'_>, r: &Resource) -> Outcome {
+    let Model::LambdaFunction(f) = &r.model else { return wrong_model() };
+    judge_aws_managed_default(
+        ctx,
+        f.environment_encryption.as_ref(),
+        "environment variable encryption",
+        "the AWS-managed key aws/lambda (no KMSKeyArn)",
+    )
 }
 
 fn kms_rotation(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {

@@ -182,6 +182,32 @@ pub(crate) static RULES: &[Rule] = &[
         fix: "UpdateDomainConfig DomainEndpointOptions {EnforceHTTPS: true, TLSSecurityPolicy: Policy-Min-TLS-1-2-2019-07} and NodeToNodeEncryptionOptions {Enabled: true}.",
         check: opensearch_https,
     },
+    Rule {
+        id: "sagemaker-notebook-no-direct-internet",
+        title: "SageMaker notebook instance has no direct internet access (transmission security, 164.312(e)(1))",
+        control: C,
+        severity: Medium,
+        resource_types: &[T::SageMakerNotebookInstance],
+        fields: &["direct_internet_access"],
+        whitepaper: "Amazon SageMaker",
+        citations: &["164.312(e)(1)"],
+        remediation: Rc::Disruptive,
+        fix: "Recreate the notebook instance in a VPC subnet with DirectInternetAccess=Disabled (internet through a NAT gateway, AWS services through VPC endpoints); the setting cannot be changed on an existing instance. Filed under encryption-in-transit, the closest family to transmission security.",
+        check: sagemaker_direct_internet,
+    },
+    Rule {
+        id: "emr-security-configuration-in-transit",
+        title: "EMR security configuration encrypts data in transit (TLS)",
+        control: C,
+        severity: High,
+        resource_types: &[T::EmrSecurityConfiguration],
+        fields: &["in_transit_encryption"],
+        whitepaper: "Amazon EMR",
+        citations: cite::IN_TRANSIT,
+        remediation: Rc::Disruptive,
+        fix: "Create a security configuration with EnableInTransitEncryption=true and a TLS certificate provider (PEM archive in S3 or a custom provider), and launch new clusters with it.",
+        check: emr_in_transit,
+    },
 ];
 
 fn s3_tls_only(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
@@ -534,6 +560,26 @@ fn opensearch_https(ctx: &Ctx<'_>, r: &Resource) -> Outcome {
             fmt_opt(d.node_to_node_encryption)
         )),
         _ => missing("HTTPS enforcement / node-to-node encryption"),
+    }
+}
+
+fn sagemaker_direct_internet(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
+    let Model::SageMakerNotebook(n) = &r.model else { return wrong_model() };
+    match n.direct_internet_access {
+        Some(true) => Outcome::fail(
+            "DirectInternetAccess is Enabled: the notebook reaches the internet through SageMaker's network, outside the VPC's controls",
+        ),
+        Some(false) => Outcome::pass("direct internet access disabled: traffic stays in the VPC"),
+        None => missing("DirectInternetAccess"),
+    }
+}
+
+fn emr_in_transit(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
+    let Model::EmrSecurityConfiguration(c) = &r.model else { return wrong_model() };
+    match c.in_transit_encryption {
+        Some(true) => Outcome::pass("in-transit encryption on (EnableInTransitEncryption)"),
+        Some(false) => Outcome::fail("EnableInTransitEncryption is false: cluster traffic is not encrypted with TLS"),
+        None => missing("EnableInTransitEncryption"),
     }
 }
 
