@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite. A fresh machine needs only the Rust toolchain (pinned in
-# rust-toolchain.toml); cargo fetches the locked dependencies.
+# rust-toolchain.toml) and python3; cargo fetches the locked dependencies and
+# scripts/moto.sh installs the moto server (PyPI) into the cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cache.sh
@@ -10,4 +11,8 @@ if [ -f "$corpus/MANIFEST.tsv" ]; then
 else
   echo "conformance corpus not found at $corpus: the conformance suites will skip"
 fi
+# AWS peers for the tests: the moto server, installed into the cache on first use.
+PHIGUARD_MOTO_SERVER="${PHIGUARD_MOTO_SERVER:-$(bash scripts/moto.sh install)}"
+export PHIGUARD_MOTO_SERVER
+echo "moto server: $PHIGUARD_MOTO_SERVER"
 cargo test --workspace --locked "$@"

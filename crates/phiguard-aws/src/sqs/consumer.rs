@@ -1,0 +1,261 @@
+//! At-least-once consumption: a message is deleted only after the handler finished its work;
+//! failed work stays on the queue with a growing visibility timeout; rejected messages are
+//! counted and left for the queue's redrive policy to move to the dead-letter queue.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::error::DisplayErrorContext;
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName,
+};
+use phiguard_events::{ChangeRecord, RejectReason, Rejection, decode};
+use tokio::sync::watch;
+use tracing::{debug, warn};
+
+use super::backoff::Backoff;
+use super::stats::ConsumerStats;
+
+/// The work done for one message. `Ok` means the message may be deleted.
+pub trait Handler: Send + Sync + 'static {
+    fn handle(&self, records: Vec<ChangeRecord>) -> impl Future<Output = Result<(), HandleError>> + Send;
+}
+
+/// Why the work for a message failed; the message is redelivered later.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HandleError(pub String);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumerError {
+    #[error("receiving from the queue failed: {0}")]
+    Receive(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct ConsumerConfig {
+    pub queue_url: String,
+    /// Long-poll wait, at most 20 s.
+    pub wait_time: Duration,
+    /// Messages per receive, 1 to 10.
+    pub batch_size: i32,
+    /// Visibility backoff after failed work.
+    pub retry: Backoff,
+    /// How long a rejected message stays invisible before its next delivery; the queue's
+    /// redrive policy moves it to the dead-letter queue after `maxReceiveCount` deliveries.
+    pub reject_visibility: Duration,
+    /// Pause after a failed receive before trying again.
+    pub receive_error_pause: Duration,
+}
+
+impl ConsumerConfig {
+    pub fn new(queue_url: impl Into<String>) -> Self {
+        ConsumerConfig {
+            queue_url: queue_url.into(),
+            wait_time: Duration::from_secs(20),
+            batch_size: 10,
+            retry: Backoff::default(),
+            reject_visibility: Duration::from_secs(30),
+            receive_error_pause: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What to do with a message once its work is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Disposition {
+    Delete,
+    /// Leave it on the queue, invisible for this long.
+    Release(Duration),
+}
+
+pub struct Consumer<H> {
+    client: Client,
+    config: ConsumerConfig,
+    handler: Arc<H>,
+    stats: Arc<ConsumerStats>,
+}
+
+impl<H: Handler> Consumer<H> {
+    pub fn new(client: Client, config: ConsumerConfig, handler: Arc<H>) -> Self {
+        Consumer { client, config, handler, stats: Arc::default() }
+    }
+
+    pub fn stats(&self) -> Arc<ConsumerStats> {
+        self.stats.clone()
+    }
+
+    /// One receive, then the work for every message it returned. Returns how many arrived.
+    pub async fn poll_once(&self) -> Result<usize, ConsumerError> {
+        let messages = self.receive().await?;
+        let n = messages.len();
+        self.process(messages).await;
+        Ok(n)
+    }
+
+    /// Consume until `shutdown` turns true. A long poll in progress is abandoned at once (no
+    /// message was taken); work in progress finishes before the loop returns.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        while !*shutdown.borrow() {
+            let received = tokio::select! {
+                _ = shutdown.changed() => break,
+                r = self.receive() => r,
+            };
+            match received {
+                Ok(messages) => self.process(messages).await,
+                Err(e) => {
+                    warn!(error = %e, "queue receive failed; retrying");
+                    tokio::select! {
+                        _ = shutdown.changed() => break,
+                        _ = tokio::time::sleep(self.config.receive_error_pause) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn receive(&self) -> Result<Vec<Message>, ConsumerError> {
+        let out = self
+            .client
+            .receive_message()
+            .queue_url(&self.config.queue_url)
+            .max_number_of_messages(self.config.batch_size)
+            .wait_time_seconds(self.config.wait_time.as_secs().min(20) as i32)
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .map_err(|e| {
+                self.stats.add_receive_error();
+                ConsumerError::Receive(DisplayErrorContext(e).to_string())
+            })?;
+        let messages = out.messages.unwrap_or_default();
+        self.stats.add_received(messages.len() as u64);
+        Ok(messages)
+    }
+
+    async fn process(&self, messages: Vec<Message>) {
+        // Each message's work runs as its own task: one slow or panicking handler cannot
+        // hold up or lose the others' results.
+        let mut tasks = Vec::with_capacity(messages.len());
+        for m in messages {
+            let Some(receipt) = m.receipt_handle.clone() else { continue };
+            let handler = self.handler.clone();
+            let stats = self.stats.clone();
+            let config = self.config.clone();
+            tasks.push((
+                receipt,
+                m.message_id.clone(),
+                tokio::spawn(async move { work(&*handler, &stats, &config, m).await }),
+            ));
+        }
+        let mut delete = Vec::new();
+        let mut release = Vec::new();
+        for (receipt, id, task) in tasks {
+            match task.await {
+                Ok(Disposition::Delete) => delete.push(receipt),
+                Ok(Disposition::Release(after)) => release.push((receipt, after)),
+                Err(join) => {
+                    warn!(message_id = id.as_deref().unwrap_or("?"), error = %join, "message handler panicked; message kept for redelivery");
+                    self.stats.add_retried();
+                    release.push((receipt, self.config.retry.base));
+                }
+            }
+        }
+        self.delete(delete).await;
+        self.release(release).await;
+    }
+
+    async fn delete(&self, receipts: Vec<String>) {
+        for chunk in receipts.chunks(10) {
+            let entries: Vec<_> = chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| {
+                    DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(r).build().ok()
+                })
+                .collect();
+            match self
+                .client
+                .delete_message_batch()
+                .queue_url(&self.config.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    self.stats.add_deleted(out.successful.len() as u64);
+                    if !out.failed.is_empty() {
+                        // Redelivery is harmless: evaluation always reads the newest state.
+                        self.stats.add_delete_errors(out.failed.len() as u64);
+                        warn!(failed = out.failed.len(), "some deletes failed; those messages will be redelivered");
+                    }
+                }
+                Err(e) => {
+                    self.stats.add_delete_errors(chunk.len() as u64);
+                    warn!(error = %DisplayErrorContext(e), "delete batch failed; messages will be redelivered");
+                }
+            }
+        }
+    }
+
+    async fn release(&self, receipts: Vec<(String, Duration)>) {
+        for chunk in receipts.chunks(10) {
+            let entries: Vec<_> = chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (r, after))| {
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(r)
+                        .visibility_timeout(after.as_secs().min(12 * 3600) as i32)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            let sent = self
+                .client
+                .change_message_visibility_batch()
+                .queue_url(&self.config.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await;
+            if let Err(e) = sent {
+                // The message then reappears after the queue's own visibility timeout.
+                debug!(error = %DisplayErrorContext(e), "visibility change failed");
+            }
+        }
+    }
+}
+
+async fn work<H: Handler>(handler: &H, stats: &ConsumerStats, config: &ConsumerConfig, m: Message) -> Disposition {
+    let id = m.message_id.as_deref().unwrap_or("?");
+    let decoded = match m.body.as_deref() {
+        Some(body) => decode(body.as_bytes()),
+        None => Err(Rejection::new(RejectReason::MalformedEnvelope, "SQS message has no body")),
+    };
+    let records = match decoded {
+        Ok(records) => records,
+        Err(rejection) => {
+            stats.add_rejected(rejection.reason.as_str());
+            warn!(message_id = id, reason = rejection.reason.as_str(), detail = %rejection.detail, "message rejected; left for the dead-letter queue");
+            return Disposition::Release(config.reject_visibility);
+        }
+    };
+    match handler.handle(records).await {
+        Ok(()) => Disposition::Delete,
+        Err(e) => {
+            stats.add_retried();
+            let receives = m
+                .attributes
+                .as_ref()
+                .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            let after = config.retry.after(receives);
+            warn!(message_id = id, error = %e, retry_in_s = after.as_secs(), "message work failed; kept for redelivery");
+            Disposition::Release(after)
+        }
+    }
+}

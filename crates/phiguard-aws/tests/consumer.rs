@@ -1,0 +1,213 @@
+//! The SQS consumer against a real SQS implementation (moto), through the real SDK.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::QueueAttributeName;
+use phiguard_aws::sqs::{Backoff, Consumer, ConsumerConfig, HandleError, Handler};
+use phiguard_events::{Change, ChangeRecord};
+use support::Moto;
+
+/// Records what it saw; fails the first `fail_first` calls.
+#[derive(Default)]
+struct Recorder {
+    seen: Mutex<Vec<String>>,
+    calls: AtomicUsize,
+    fail_first: usize,
+}
+
+impl Handler for Recorder {
+    async fn handle(&self, records: Vec<ChangeRecord>) -> Result<(), HandleError> {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        if call < self.fail_first {
+            return Err(HandleError("downstream unavailable".into()));
+        }
+        let mut seen = self.seen.lock().unwrap();
+        for r in records {
+            if let Change::Snapshot(res) | Change::Partial(res) = r.change {
+                seen.push(res.display_id().to_string());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An EventBridge Config notification for one S3 bucket, as it arrives on the queue.
+fn bucket_event(name: &str) -> String {
+    serde_json::json!({
+        "version": "0", "id": format!("evt-{name}"), "detail-type": "Config Configuration Item Change",
+        "source": "aws.config", "account": "111122223333", "time": "2026-11-28T10:00:00Z", "region": "us-east-1",
+        "resources": [format!("arn:aws:s3:::{name}")],
+        "detail": {
+            "messageType": "ConfigurationItemChangeNotification", "recordVersion": "1.3",
+            "configurationItem": {
+                "configurationItemVersion": "1.3", "configurationItemCaptureTime": "2026-11-28T09:59:00.000Z",
+                "configurationStateId": 1, "awsAccountId": "111122223333", "configurationItemStatus": "OK",
+                "resourceType": "AWS::S3::Bucket", "resourceId": name, "resourceName": name,
+                "ARN": format!("arn:aws:s3:::{name}"), "awsRegion": "us-east-1", "tags": {},
+                "resourceCreationTime": "2025-01-01T00:00:00.000Z",
+                "configuration": {"name": name, "creationDate": "2025-01-01T00:00:00.000Z"},
+                "supplementaryConfiguration": {}
+            }
+        }
+    })
+    .to_string()
+}
+
+async fn queue(client: &Client, name: &str, redrive_to: Option<&str>) -> String {
+    let mut req = client.create_queue().queue_name(name).attributes(QueueAttributeName::VisibilityTimeout, "30");
+    if let Some(dlq_url) = redrive_to {
+        let arn = client
+            .get_queue_attributes()
+            .queue_url(dlq_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap()[&QueueAttributeName::QueueArn]
+            .clone();
+        req = req.attributes(
+            QueueAttributeName::RedrivePolicy,
+            serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": "2"}).to_string(),
+        );
+    }
+    req.send().await.unwrap().queue_url.unwrap()
+}
+
+/// (visible, in flight) message counts.
+async fn depth(client: &Client, url: &str) -> (u64, u64) {
+    let a = client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap();
+    let n = |k: QueueAttributeName| a.get(&k).and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
+    (n(QueueAttributeName::ApproximateNumberOfMessages), n(QueueAttributeName::ApproximateNumberOfMessagesNotVisible))
+}
+
+fn config(url: &str) -> ConsumerConfig {
+    ConsumerConfig {
+        wait_time: Duration::from_secs(1),
+        retry: Backoff { base: Duration::from_secs(1), max: Duration::from_secs(4) },
+        reject_visibility: Duration::from_secs(0),
+        ..ConsumerConfig::new(url)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handled_messages_are_deleted_and_bad_ones_stay_for_redrive() {
+    let moto = Moto::start();
+    let client = moto.sqs().await;
+    let url = queue(&client, "events", None).await;
+    for name in ["ward-a-scans", "ward-b-scans", "ward-c-scans"] {
+        client.send_message().queue_url(&url).message_body(bucket_event(name)).send().await.unwrap();
+    }
+    client.send_message().queue_url(&url).message_body("this is not json").send().await.unwrap();
+
+    let handler = Arc::new(Recorder::default());
+    let consumer = Consumer::new(
+        client.clone(),
+        ConsumerConfig { reject_visibility: Duration::from_secs(30), ..config(&url) },
+        handler.clone(),
+    );
+    let mut received = 0;
+    for _ in 0..5 {
+        received += consumer.poll_once().await.unwrap();
+        if received >= 4 {
+            break;
+        }
+    }
+    assert_eq!(received, 4);
+    let mut seen = handler.seen.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(seen, ["arn:aws:s3:::ward-a-scans", "arn:aws:s3:::ward-b-scans", "arn:aws:s3:::ward-c-scans"]);
+    let stats = consumer.stats().snapshot();
+    assert_eq!(stats.deleted, 3);
+    assert_eq!(stats.rejected.get("not-json"), Some(&1));
+    // The malformed message was not deleted: it waits, invisible, for its next delivery.
+    assert_eq!(depth(&client, &url).await, (0, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_work_is_redelivered_not_lost() {
+    let moto = Moto::start();
+    let client = moto.sqs().await;
+    let url = queue(&client, "retry", None).await;
+    client.send_message().queue_url(&url).message_body(bucket_event("oncology-exports")).send().await.unwrap();
+
+    let handler = Arc::new(Recorder { fail_first: 1, ..Default::default() });
+    let consumer = Consumer::new(client.clone(), config(&url), handler.clone());
+    assert_eq!(consumer.poll_once().await.unwrap(), 1);
+    assert_eq!(depth(&client, &url).await, (0, 1), "failed work keeps the message");
+    assert!(handler.seen.lock().unwrap().is_empty());
+
+    // After the 1 s backoff the message comes back and the work succeeds.
+    let mut tries = 0;
+    while handler.seen.lock().unwrap().is_empty() {
+        tries += 1;
+        assert!(tries < 20, "message never redelivered");
+        consumer.poll_once().await.unwrap();
+    }
+    assert_eq!(handler.calls.load(Ordering::SeqCst), 2);
+    let stats = consumer.stats().snapshot();
+    assert_eq!((stats.retried, stats.deleted), (1, 1));
+    assert_eq!(depth(&client, &url).await, (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_messages_reach_the_dead_letter_queue() {
+    let moto = Moto::start();
+    let client = moto.sqs().await;
+    let dlq = queue(&client, "events-dlq", None).await;
+    let url = queue(&client, "events-main", Some(&dlq)).await;
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body(r#"{"invokingEvent": "{}", "ruleParameters": "{}"}"#)
+        .send()
+        .await
+        .unwrap();
+
+    let handler = Arc::new(Recorder::default());
+    let consumer = Consumer::new(client.clone(), config(&url), handler.clone());
+    for _ in 0..4 {
+        consumer.poll_once().await.unwrap();
+        if depth(&client, &dlq).await.0 == 1 {
+            break;
+        }
+    }
+    assert_eq!(handler.calls.load(Ordering::SeqCst), 0, "a rejected message never reaches the handler");
+    assert_eq!(depth(&client, &dlq).await, (1, 0), "moved to the DLQ by the redrive policy");
+    assert_eq!(depth(&client, &url).await, (0, 0));
+    assert_eq!(consumer.stats().snapshot().rejected.get("unsupported-envelope"), Some(&2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_stops_promptly_on_shutdown() {
+    let moto = Moto::start();
+    let client = moto.sqs().await;
+    let url = queue(&client, "idle", None).await;
+    let consumer = Arc::new(Consumer::new(
+        client,
+        ConsumerConfig { wait_time: Duration::from_secs(20), ..config(&url) },
+        Arc::new(Recorder::default()),
+    ));
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let c = consumer.clone();
+    let task = tokio::spawn(async move { c.run(rx).await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    tx.send(true).unwrap();
+    // The 20 s long poll is abandoned rather than waited out.
+    tokio::time::timeout(Duration::from_secs(5), task).await.expect("run returned").unwrap();
+}

@@ -1,0 +1,69 @@
+//! Test harness: a real moto server on a free loopback port, and SDK clients pointed at it.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use phiguard_aws::{AwsSettings, StaticCredentials, sdk_config};
+
+/// A moto server process, killed when dropped.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+fn moto_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("PHIGUARD_MOTO_SERVER") {
+        return PathBuf::from(p);
+    }
+    let cache = std::env::var_os("PHIGUARD_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/phiguard")))
+        .expect("HOME or PHIGUARD_CACHE is set");
+    cache.join("venv/bin/moto_server")
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let bin = moto_binary();
+        assert!(
+            bin.exists(),
+            "moto server not found at {}: run `bash scripts/moto.sh install` (scripts/test.sh does) or set PHIGUARD_MOTO_SERVER",
+            bin.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto did not listen on port {port} within 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto { child, endpoint: format!("http://127.0.0.1:{port}") }
+    }
+
+    pub async fn sqs(&self) -> aws_sdk_sqs::Client {
+        let config = sdk_config(&AwsSettings {
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(self.endpoint.clone()),
+            static_credentials: Some(StaticCredentials {
+                access_key_id: "testing".into(),
+                secret_access_key: "testing".into(),
+            }),
+        })
+        .await;
+        aws_sdk_sqs::Client::new(&config)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
