@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The moto server (AWS API emulator) that the tests and the local demo use.
-#   scripts/moto.sh install   create/update the venv in the cache and print the server's path
+#   scripts/moto.sh install   create/update the venv in the cache and print the launcher's path
+# The launcher runs moto_server through scripts/moto_shim.py (fixes for responses the Rust SDK
+# rejects; see that file).
 # Reuses $PHIGUARD_CACHE/venv (default ~/.cache/phiguard/venv) when moto is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,10 @@ case "${1:-install}" in
       python3 -m venv "$venv" >&2
       "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2
     fi
-    echo "$venv/bin/moto_server"
+    cp scripts/moto_shim.py "$venv/phiguard_moto_shim.py"
+    printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$venv/bin/python" "$venv/phiguard_moto_shim.py" > "$venv/bin/phiguard-moto"
+    chmod +x "$venv/bin/phiguard-moto"
+    echo "$venv/bin/phiguard-moto"
     ;;
   *)
     echo "usage: scripts/moto.sh install" >&2

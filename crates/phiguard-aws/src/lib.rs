@@ -3,8 +3,10 @@
 //!
 //! - [`client`]: SDK configuration (credential chain, endpoint override, TLS provider).
 //! - [`sqs`]: the at-least-once queue consumer.
+//! - [`read`]: live reads into the rules' typed models.
 
 pub mod client;
+pub mod read;
 pub mod sqs;
 
-pub use client::{AwsSettings, StaticCredentials, sdk_config};
+pub use client::{AwsSettings, StaticCredentials, s3_client, sdk_config};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use phiguard_aws::{AwsSettings, StaticCredentials, sdk_config};
+use phiguard_aws::{AwsSettings, StaticCredentials, s3_client, sdk_config};
 
 /// A moto server process, killed when dropped.
 pub struct Moto {
@@ -21,7 +21,7 @@ fn moto_binary() -> PathBuf {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/phiguard")))
         .expect("HOME or PHIGUARD_CACHE is set");
-    cache.join("venv/bin/moto_server")
+    cache.join("venv/bin/phiguard-moto")
 }
 
 impl Moto {
@@ -47,17 +47,26 @@ impl Moto {
         Moto { child, endpoint: format!("http://127.0.0.1:{port}") }
     }
 
-    pub async fn sqs(&self) -> aws_sdk_sqs::Client {
-        let config = sdk_config(&AwsSettings {
+    pub fn settings(&self) -> AwsSettings {
+        AwsSettings {
             region: Some("us-east-1".into()),
             endpoint_url: Some(self.endpoint.clone()),
             static_credentials: Some(StaticCredentials {
                 access_key_id: "testing".into(),
                 secret_access_key: "testing".into(),
             }),
-        })
-        .await;
-        aws_sdk_sqs::Client::new(&config)
+        }
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        let settings = self.settings();
+        s3_client(&sdk_config(&settings).await, &settings)
     }
 }
 

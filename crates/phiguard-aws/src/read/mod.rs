@@ -1,0 +1,40 @@
+//! Live reads: the resource as it is now, from its service API, in the same typed models the
+//! configuration-item adapters fill, so one rule serves both paths.
+//!
+//! A read either returns the whole resource, says it is gone, or fails: there are no partial
+//! results (remediation must never act on one).
+
+pub mod s3;
+
+use phiguard_rules::model::Resource;
+
+/// The result of a successful read.
+#[derive(Debug)]
+pub enum ReadOutcome {
+    Found(Box<Resource>),
+    /// The resource no longer exists: its findings are cleared.
+    Gone,
+}
+
+/// A read that did not complete; the caller retries later.
+#[derive(Debug, thiserror::Error)]
+#[error("{service} {operation}: {class}: {message}")]
+pub struct ReadError {
+    pub service: &'static str,
+    pub operation: &'static str,
+    /// Low-cardinality class for metrics: `throttled`, `access-denied`, `not-found`, `other`.
+    pub class: &'static str,
+    pub message: String,
+}
+
+/// Classify an AWS error code.
+pub(crate) fn error_class(code: Option<&str>) -> &'static str {
+    match code {
+        Some(
+            "Throttling" | "ThrottlingException" | "SlowDown" | "RequestLimitExceeded" | "TooManyRequestsException",
+        ) => "throttled",
+        Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => "access-denied",
+        Some(c) if c.contains("NotFound") || c.starts_with("NoSuch") => "not-found",
+        _ => "other",
+    }
+}

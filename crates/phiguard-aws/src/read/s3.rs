@@ -1,0 +1,96 @@
+//! S3 buckets: encryption, policy, versioning, logging, tags.
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::types::{BucketVersioningStatus, ServerSideEncryption};
+use phiguard_rules::model::{
+    Encryption, Model, PolicyDocument, Resource, ResourceType, S3Bucket, StateSource, Versioning,
+};
+
+use super::{ReadError, ReadOutcome, error_class};
+
+fn fail<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    operation: &'static str,
+    e: SdkError<E, R>,
+) -> ReadError {
+    let code = e.as_service_error().and_then(|s| s.code()).map(str::to_string);
+    ReadError {
+        service: "s3",
+        operation,
+        class: error_class(code.as_deref()),
+        message: DisplayErrorContext(e).to_string(),
+    }
+}
+
+fn code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<&str> {
+    e.as_service_error().and_then(|s| s.code())
+}
+
+/// Read one bucket. `account` is recorded on the resource (S3 ARNs carry none).
+pub async fn read_bucket(client: &Client, name: &str, account: Option<&str>) -> Result<ReadOutcome, ReadError> {
+    let region = match client.get_bucket_location().bucket(name).send().await {
+        Ok(out) => match out.location_constraint.as_ref().map(|c| c.as_str().to_string()) {
+            None => "us-east-1".to_string(),
+            Some(c) if c.is_empty() => "us-east-1".to_string(),
+            Some(c) if c == "EU" => "eu-west-1".to_string(),
+            Some(c) => c,
+        },
+        Err(e) if code(&e) == Some("NoSuchBucket") => return Ok(ReadOutcome::Gone),
+        Err(e) => return Err(fail("GetBucketLocation", e)),
+    };
+
+    let mut bucket = S3Bucket::default();
+    match client.get_bucket_encryption().bucket(name).send().await {
+        Ok(out) => {
+            let rule = out.server_side_encryption_configuration.and_then(|c| c.rules.into_iter().next());
+            bucket.bucket_key_enabled = rule.as_ref().and_then(|r| r.bucket_key_enabled);
+            bucket.default_encryption = Some(match rule.and_then(|r| r.apply_server_side_encryption_by_default) {
+                None => Encryption::Off,
+                Some(d) => match d.sse_algorithm {
+                    ServerSideEncryption::Aes256 => Encryption::ServiceManaged,
+                    _ => Encryption::Kms { key: d.kms_master_key_id },
+                },
+            });
+        }
+        Err(e) if code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => {
+            bucket.default_encryption = Some(Encryption::Off)
+        }
+        Err(e) if code(&e) == Some("NoSuchBucket") => return Ok(ReadOutcome::Gone),
+        Err(e) => return Err(fail("GetBucketEncryption", e)),
+    }
+    bucket.policy = Some(match client.get_bucket_policy().bucket(name).send().await {
+        Ok(out) => match out.policy.as_deref().map(serde_json::from_str) {
+            Some(Ok(doc)) => PolicyDocument::Json(doc),
+            Some(Err(_)) | None => PolicyDocument::None,
+        },
+        Err(e) if code(&e) == Some("NoSuchBucketPolicy") => PolicyDocument::None,
+        Err(e) => return Err(fail("GetBucketPolicy", e)),
+    });
+    bucket.versioning = Some(match client.get_bucket_versioning().bucket(name).send().await {
+        Ok(out) => match out.status {
+            Some(BucketVersioningStatus::Enabled) => Versioning::Enabled,
+            Some(BucketVersioningStatus::Suspended) => Versioning::Suspended,
+            _ => Versioning::Off,
+        },
+        Err(e) => return Err(fail("GetBucketVersioning", e)),
+    });
+    bucket.access_logging = match client.get_bucket_logging().bucket(name).send().await {
+        Ok(out) => Some(out.logging_enabled.is_some()),
+        Err(e) => return Err(fail("GetBucketLogging", e)),
+    };
+    let tags = match client.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => out.tag_set.into_iter().map(|t| (t.key, t.value)).collect(),
+        Err(e) if code(&e) == Some("NoSuchTagSet") => Vec::new(),
+        Err(e) => return Err(fail("GetBucketTagging", e)),
+    };
+
+    let mut r = Resource::new(ResourceType::S3Bucket, name, StateSource::LiveRead);
+    r.arn = Some(format!("arn:aws:s3:::{name}"));
+    r.name = Some(name.to_string());
+    r.account = account.map(str::to_string);
+    r.region = Some(region);
+    r.tags = Some(tags);
+    r.observed = Some(jiff::Timestamp::now());
+    r.model = Model::S3Bucket(bucket);
+    Ok(ReadOutcome::Found(Box::new(r)))
+}
