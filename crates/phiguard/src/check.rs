@@ -105,7 +105,8 @@ fn rejected(label: &str, rejection: &Rejection) -> ResultItem {
     }
 }
 
-fn check_record(label: &str, record: ChangeRecord, policies: &[CompiledPolicy], today: Date) -> Vec<ResultItem> {
+/// Evaluate one decoded change under every policy (or say why it is not evaluated).
+pub fn check_record(label: &str, record: ChangeRecord, policies: &[CompiledPolicy], today: Date) -> Vec<ResultItem> {
     let handled = |record: ChangeRecord, handling, reason: String| {
         vec![ResultItem {
             input: label.to_string(),

@@ -41,6 +41,31 @@ enum Command {
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
     },
+    /// Consume the event queue and report findings, without Kubernetes: policies from files,
+    /// findings as JSON Lines. Messages are deleted only after their findings are written.
+    Run {
+        /// The SQS queue that EventBridge/SNS deliver AWS change events to.
+        #[arg(long, env = "PHIGUARD_QUEUE_URL")]
+        queue_url: String,
+        /// A HipaaPolicy YAML file or directory (repeatable). Default: the built-in baseline.
+        #[arg(long = "policies", short = 'p')]
+        policies: Vec<PathBuf>,
+        /// AWS endpoint override, e.g. a local emulator (also AWS_ENDPOINT_URL).
+        #[arg(long, env = "PHIGUARD_ENDPOINT_URL")]
+        endpoint_url: Option<String>,
+        /// AWS region (default: the SDK's chain: AWS_REGION, profile, instance metadata).
+        #[arg(long, env = "AWS_REGION")]
+        region: Option<String>,
+        /// Append findings to this file instead of stdout.
+        #[arg(long)]
+        findings: Option<PathBuf>,
+        /// Stop once a receive finds the queue empty (demos, tests, batch jobs).
+        #[arg(long)]
+        until_idle: bool,
+        /// Evaluate exemption expiry as of this date (YYYY-MM-DD, UTC). Default: today.
+        #[arg(long)]
+        as_of: Option<Date>,
+    },
     /// Print the rule catalogue.
     Rules {
         #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
@@ -87,6 +112,23 @@ fn today_utc() -> Date {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Run { queue_url, policies, endpoint_url, region, findings, until_idle, as_of } => {
+            let policies = load_policies(&policies).context("loading policies")?;
+            let out: Box<dyn std::io::Write + Send> = match &findings {
+                Some(path) => Box::new(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .with_context(|| format!("opening {}", path.display()))?,
+                ),
+                None => Box::new(std::io::stdout()),
+            };
+            let settings = phiguard_aws::AwsSettings { region, endpoint_url, static_credentials: None };
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(serve(queue_url, settings, policies, out, until_idle, as_of))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Crd => {
             print!("{}", phiguard_api::crd::crd_yaml());
             Ok(ExitCode::SUCCESS)
@@ -123,7 +165,74 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+async fn serve(
+    queue_url: String,
+    settings: phiguard_aws::AwsSettings,
+    policies: Vec<CompiledPolicy>,
+    out: Box<dyn std::io::Write + Send>,
+    until_idle: bool,
+    as_of: Option<Date>,
+) -> anyhow::Result<()> {
+    use std::sync::{Arc, Mutex};
+
+    use phiguard_aws::sqs::{Consumer, ConsumerConfig};
+
+    let config = phiguard_aws::sdk_config(&settings).await;
+    let evaluator = phiguard_cli::run::Evaluator {
+        policies,
+        s3: phiguard_aws::s3_client(&config, &settings),
+        out: Mutex::new(out),
+        as_of,
+    };
+    let mut consumer_config = ConsumerConfig::new(queue_url);
+    if until_idle {
+        consumer_config.wait_time = std::time::Duration::from_secs(1);
+    }
+    let consumer = Arc::new(Consumer::new(aws_sdk_sqs::Client::new(&config), consumer_config, Arc::new(evaluator)));
+    if until_idle {
+        while consumer.poll_once().await? > 0 {}
+    } else {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        consumer.run(stopped).await;
+    }
+    let s = consumer.stats().snapshot();
+    tracing::info!(
+        received = s.received,
+        deleted = s.deleted,
+        retried = s.retried,
+        rejected = s.rejected_total(),
+        receive_errors = s.receive_errors,
+        "consumer stopped"
+    );
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler installs");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
 fn main() -> ExitCode {
+    // Logs go to stderr (stdout carries findings); RUST_LOG overrides the level.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

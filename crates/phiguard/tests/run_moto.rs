@@ -1,0 +1,99 @@
+//! `phiguard run` end to end against moto: events on a real SQS queue, live S3 reads,
+//! findings written, messages deleted only when their work is done.
+
+#[path = "../../phiguard-aws/tests/support/mod.rs"]
+mod support;
+
+use std::process::Command;
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde_json::{Value, json};
+use support::Moto;
+
+/// An EventBridge "AWS API Call via CloudTrail" event, as it lands on the queue.
+fn cloudtrail_event(event_name: &str, bucket: &str) -> String {
+    json!({
+        "version": "0", "id": format!("eb-{event_name}-{bucket}"), "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.s3", "account": "111122223333", "time": "2026-11-28T12:00:00Z", "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z", "eventSource": "s3.amazonaws.com",
+            "eventName": event_name, "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.8",
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/ci/deploy", "accountId": "111122223333"},
+            "requestParameters": {"bucketName": bucket, "Host": format!("{bucket}.s3.amazonaws.com")},
+            "responseElements": null, "eventID": format!("ct-{event_name}-{bucket}"), "readOnly": false,
+            "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "111122223333"
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_become_findings_from_live_reads() {
+    let moto = Moto::start();
+    let s3 = moto.s3().await;
+    let sqs = moto.sqs().await;
+    s3.create_bucket().bucket("pathology-slides").send().await.unwrap();
+    let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
+
+    // The event claims a policy was put; the bucket has none: the live read is the truth.
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body(cloudtrail_event("PutBucketPolicy", "pathology-slides"))
+        .send()
+        .await
+        .unwrap();
+    // A bucket deleted before PhiGuard looked: its findings are cleared, not guessed.
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body(cloudtrail_event("PutBucketTagging", "already-gone"))
+        .send()
+        .await
+        .unwrap();
+    // Not a payload PhiGuard consumes: counted, left on the queue for the dead-letter path.
+    sqs.send_message().queue_url(&url).message_body("{\"hello\": \"world\"}").send().await.unwrap();
+
+    let findings = std::env::temp_dir().join(format!("phiguard-run-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&findings);
+    let out = Command::new(env!("CARGO_BIN_EXE_phiguard"))
+        .args(["run", "--queue-url", &url, "--endpoint-url", &moto.endpoint, "--region", "us-east-1", "--until-idle"])
+        .args(["--as-of", "2026-11-29", "--findings", findings.to_str().unwrap()])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "phiguard run failed: {stderr}");
+    assert!(stderr.contains("consumer stopped") && stderr.contains("rejected=1"), "{stderr}");
+
+    let lines: Vec<Value> =
+        std::fs::read_to_string(&findings).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let tls = lines
+        .iter()
+        .find(|l| l["rule"] == "s3-bucket-tls-only" && l["resource"]["id"] == "pathology-slides")
+        .expect("a TLS finding for the bucket");
+    assert_eq!(tls["status"], "fail");
+    assert_eq!(tls["source"], "live-read", "evaluated on the bucket as it is, not on the event");
+    assert_eq!(tls["event"]["name"], "PutBucketPolicy");
+    assert!(
+        lines.iter().filter(|l| l["resource"]["id"] == "pathology-slides").all(|l| l["status"] != "unknown"),
+        "a complete live read leaves nothing unknown"
+    );
+    let gone = lines.iter().find(|l| l["resource"]["id"] == "already-gone").expect("a line for the deleted bucket");
+    assert_eq!(gone["handling"], "deleted");
+
+    // Both good messages were deleted; the rejected one is still there (in flight).
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap();
+    assert_eq!(attrs[&QueueAttributeName::ApproximateNumberOfMessages], "0");
+    assert_eq!(attrs[&QueueAttributeName::ApproximateNumberOfMessagesNotVisible], "1");
+    std::fs::remove_file(&findings).ok();
+}
