@@ -65,6 +65,11 @@ enum Command {
         /// Evaluate exemption expiry as of this date (YYYY-MM-DD, UTC). Default: today.
         #[arg(long)]
         as_of: Option<Date>,
+        /// ARN wildcard of PhiGuard's own principal (repeatable, or comma-separated in the
+        /// environment); CloudTrail events it caused are ignored, e.g.
+        /// `arn:aws:sts::*:assumed-role/phiguard-remediator/*`.
+        #[arg(long = "own-principal", env = "PHIGUARD_OWN_PRINCIPALS", value_delimiter = ',')]
+        own_principals: Vec<String>,
     },
     /// Print the rule catalogue.
     Rules {
@@ -112,7 +117,7 @@ fn today_utc() -> Date {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Run { queue_url, policies, endpoint_url, region, findings, until_idle, as_of } => {
+        Command::Run { queue_url, policies, endpoint_url, region, findings, until_idle, as_of, own_principals } => {
             let policies = load_policies(&policies).context("loading policies")?;
             let out: Box<dyn std::io::Write + Send> = match &findings {
                 Some(path) => Box::new(
@@ -126,7 +131,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let settings = phiguard_aws::AwsSettings { region, endpoint_url, static_credentials: None };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(serve(queue_url, settings, policies, out, until_idle, as_of))?;
+            let own = own_principals.iter().map(|p| wildmatch::WildMatch::new(p)).collect();
+            runtime.block_on(serve(queue_url, settings, policies, out, until_idle, as_of, own))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Crd => {
@@ -172,15 +178,19 @@ async fn serve(
     out: Box<dyn std::io::Write + Send>,
     until_idle: bool,
     as_of: Option<Date>,
+    own_principals: Vec<wildmatch::WildMatch>,
 ) -> anyhow::Result<()> {
     use std::sync::{Arc, Mutex};
 
     use phiguard_aws::sqs::{Consumer, ConsumerConfig};
 
     let config = phiguard_aws::sdk_config(&settings).await;
+    let sqs = aws_sdk_sqs::Client::new(&config);
     let evaluator = phiguard_cli::run::Evaluator {
         policies,
         s3: phiguard_aws::s3_client(&config, &settings),
+        sqs: sqs.clone(),
+        own_principals,
         out: Mutex::new(out),
         as_of,
     };
@@ -188,7 +198,7 @@ async fn serve(
     if until_idle {
         consumer_config.wait_time = std::time::Duration::from_secs(1);
     }
-    let consumer = Arc::new(Consumer::new(aws_sdk_sqs::Client::new(&config), consumer_config, Arc::new(evaluator)));
+    let consumer = Arc::new(Consumer::new(sqs, consumer_config, Arc::new(evaluator)));
     if until_idle {
         while consumer.poll_once().await? > 0 {}
     } else {

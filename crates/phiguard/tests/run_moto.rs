@@ -12,6 +12,10 @@ use support::Moto;
 
 /// An EventBridge "AWS API Call via CloudTrail" event, as it lands on the queue.
 fn cloudtrail_event(event_name: &str, bucket: &str) -> String {
+    cloudtrail_event_by(event_name, bucket, "arn:aws:sts::111122223333:assumed-role/ci/deploy")
+}
+
+fn cloudtrail_event_by(event_name: &str, bucket: &str, caller: &str) -> String {
     json!({
         "version": "0", "id": format!("eb-{event_name}-{bucket}"), "detail-type": "AWS API Call via CloudTrail",
         "source": "aws.s3", "account": "111122223333", "time": "2026-11-28T12:00:00Z", "region": "us-east-1",
@@ -19,7 +23,7 @@ fn cloudtrail_event(event_name: &str, bucket: &str) -> String {
         "detail": {
             "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z", "eventSource": "s3.amazonaws.com",
             "eventName": event_name, "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.8",
-            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/ci/deploy", "accountId": "111122223333"},
+            "userIdentity": {"type": "AssumedRole", "arn": caller, "accountId": "111122223333"},
             "requestParameters": {"bucketName": bucket, "Host": format!("{bucket}.s3.amazonaws.com")},
             "responseElements": null, "eventID": format!("ct-{event_name}-{bucket}"), "readOnly": false,
             "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "111122223333"
@@ -50,6 +54,36 @@ async fn events_become_findings_from_live_reads() {
         .send()
         .await
         .unwrap();
+    // PhiGuard's own change (its remediation role): ignored, so it cannot re-trigger itself.
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body(cloudtrail_event_by(
+            "PutBucketEncryption",
+            "pathology-slides",
+            "arn:aws:sts::111122223333:assumed-role/phiguard-remediator/session-1",
+        ))
+        .send()
+        .await
+        .unwrap();
+    // A queue change: the queue is read live too.
+    let hl7 = sqs
+        .create_queue()
+        .queue_name("hl7-inbound")
+        .attributes(QueueAttributeName::SqsManagedSseEnabled, "false")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let set_attrs = json!({
+        "eventVersion": "1.09", "eventTime": "2026-11-28T12:01:00Z", "eventSource": "sqs.amazonaws.com",
+        "eventName": "SetQueueAttributes", "awsRegion": "us-east-1",
+        "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/ci/deploy", "accountId": "111122223333"},
+        "requestParameters": {"queueUrl": hl7, "attributes": {"SqsManagedSseEnabled": "false"}},
+        "responseElements": null, "eventID": "ct-sqs-1", "readOnly": false, "eventType": "AwsApiCall",
+        "recipientAccountId": "111122223333"
+    });
+    sqs.send_message().queue_url(&url).message_body(set_attrs.to_string()).send().await.unwrap();
     // Not a payload PhiGuard consumes: counted, left on the queue for the dead-letter path.
     sqs.send_message().queue_url(&url).message_body("{\"hello\": \"world\"}").send().await.unwrap();
 
@@ -58,6 +92,7 @@ async fn events_become_findings_from_live_reads() {
     let out = Command::new(env!("CARGO_BIN_EXE_phiguard"))
         .args(["run", "--queue-url", &url, "--endpoint-url", &moto.endpoint, "--region", "us-east-1", "--until-idle"])
         .args(["--as-of", "2026-11-29", "--findings", findings.to_str().unwrap()])
+        .args(["--own-principal", "arn:aws:sts::*:assumed-role/phiguard-remediator/*"])
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .output()
@@ -81,6 +116,15 @@ async fn events_become_findings_from_live_reads() {
     );
     let gone = lines.iter().find(|l| l["resource"]["id"] == "already-gone").expect("a line for the deleted bucket");
     assert_eq!(gone["handling"], "deleted");
+    let own =
+        lines.iter().find(|l| l["event"]["name"] == "PutBucketEncryption").expect("a line for PhiGuard's own change");
+    assert_eq!(own["handling"], "ignored");
+    assert!(own["reason"].as_str().unwrap().starts_with("own-change"), "{own}");
+    let queue = lines
+        .iter()
+        .find(|l| l["rule"] == "sqs-queue-encrypted" && l["resource"]["id"] == hl7.as_str())
+        .expect("a finding for the queue");
+    assert_eq!((queue["status"].as_str(), queue["source"].as_str()), (Some("fail"), Some("live-read")));
 
     // Both good messages were deleted; the rejected one is still there (in flight).
     let attrs = sqs

@@ -5,6 +5,7 @@
 //! results (remediation must never act on one).
 
 pub mod s3;
+pub mod sqs;
 
 use phiguard_rules::model::Resource;
 
