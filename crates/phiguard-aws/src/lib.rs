@@ -4,9 +4,11 @@
 //! - [`client`]: SDK configuration (credential chain, endpoint override, TLS provider).
 //! - [`sqs`]: the at-least-once queue consumer.
 //! - [`read`]: live reads into the rules' typed models.
+//! - [`setup`]: the queue, dead-letter queue, queue policy and EventBridge rules.
 
 pub mod client;
 pub mod read;
+pub mod setup;
 pub mod sqs;
 
 pub use client::{AwsSettings, StaticCredentials, s3_client, sdk_config};

@@ -23,6 +23,7 @@ mod lenient;
 pub mod reason;
 pub mod record;
 
+pub use cloudtrail::event_sources;
 pub use record::*;
 
 /// Largest message body accepted (SQS allows 256 KiB; log files read from disk may be larger).

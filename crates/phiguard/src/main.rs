@@ -71,6 +71,29 @@ enum Command {
         #[arg(long = "own-principal", env = "PHIGUARD_OWN_PRINCIPALS", value_delimiter = ',')]
         own_principals: Vec<String>,
     },
+    /// Create or verify the event queue (SSE on), its dead-letter queue and redrive policy, the
+    /// queue policy for EventBridge and SNS, and the EventBridge rules that route AWS Config
+    /// item changes and CloudTrail API calls to it. Idempotent; prints what it did.
+    Setup {
+        #[arg(long, default_value = "phiguard-events")]
+        queue_name: String,
+        /// KMS key for queue encryption (default: SQS-managed SSE).
+        #[arg(long)]
+        kms_key_id: Option<String>,
+        /// Deliveries before a message moves to the dead-letter queue.
+        #[arg(long, default_value_t = 5)]
+        max_receive_count: u32,
+        /// Prefix of the EventBridge rule names.
+        #[arg(long, default_value = "phiguard")]
+        rule_prefix: String,
+        /// Print the plan only; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, env = "PHIGUARD_ENDPOINT_URL")]
+        endpoint_url: Option<String>,
+        #[arg(long, env = "AWS_REGION")]
+        region: Option<String>,
+    },
     /// Print the rule catalogue.
     Rules {
         #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
@@ -117,6 +140,24 @@ fn today_utc() -> Date {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Setup { queue_name, kms_key_id, max_receive_count, rule_prefix, dry_run, endpoint_url, region } => {
+            let spec = phiguard_aws::setup::SetupSpec { queue_name, max_receive_count, kms_key_id, rule_prefix };
+            let settings = phiguard_aws::AwsSettings { region, endpoint_url, static_credentials: None };
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let report = runtime.block_on(async {
+                let config = phiguard_aws::sdk_config(&settings).await;
+                let sqs = aws_sdk_sqs::Client::new(&config);
+                let eb = aws_sdk_eventbridge::Client::new(&config);
+                phiguard_aws::setup::setup(&sqs, &eb, &spec, dry_run).await
+            })?;
+            for step in &report.steps {
+                println!("{:<13} {}", step.action, step.what);
+            }
+            if let Some(url) = &report.queue_url {
+                println!("queue url     {url}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Run { queue_url, policies, endpoint_url, region, findings, until_idle, as_of, own_principals } => {
             let policies = load_policies(&policies).context("loading policies")?;
             let out: Box<dyn std::io::Write + Send> = match &findings {

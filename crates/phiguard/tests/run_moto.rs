@@ -141,3 +141,57 @@ async fn events_become_findings_from_live_reads() {
     assert_eq!(attrs[&QueueAttributeName::ApproximateNumberOfMessagesNotVisible], "1");
     std::fs::remove_file(&findings).ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_wires_eventbridge_to_run() {
+    let moto = Moto::start();
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_phiguard"))
+            .args(args)
+            .args(["--endpoint-url", &moto.endpoint, "--region", "us-east-1"])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .output()
+            .unwrap()
+    };
+    let out = cli(&["setup", "--queue-name", "hipaa-events"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("created       EventBridge rule phiguard-cloudtrail-changes"), "{text}");
+    let url = text.lines().find_map(|l| l.strip_prefix("queue url")).unwrap().trim().to_string();
+    let again = String::from_utf8_lossy(&cli(&["setup", "--queue-name", "hipaa-events"]).stdout).to_string();
+    assert!(again.lines().filter(|l| !l.starts_with("queue url")).all(|l| l.starts_with("unchanged")), "{again}");
+
+    // AWS would emit this when someone changes the bucket; here the test plays CloudTrail.
+    moto.s3().await.create_bucket().bucket("genomics-vcf").send().await.unwrap();
+    let event: Value = serde_json::from_str(&cloudtrail_event("DeleteBucketEncryption", "genomics-vcf")).unwrap();
+    let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+        .source("aws.s3")
+        .detail_type("AWS API Call via CloudTrail")
+        .detail(event["detail"].to_string())
+        .build();
+    moto.eventbridge().await.put_events().entries(entry).send().await.unwrap();
+
+    let findings = std::env::temp_dir().join(format!("phiguard-setup-run-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&findings);
+    let out = cli(&[
+        "run",
+        "--queue-url",
+        &url,
+        "--until-idle",
+        "--as-of",
+        "2026-11-29",
+        "--findings",
+        findings.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<Value> =
+        std::fs::read_to_string(&findings).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let tls = lines
+        .iter()
+        .find(|l| l["rule"] == "s3-bucket-tls-only" && l["resource"]["id"] == "genomics-vcf")
+        .expect("the routed event produced findings");
+    assert_eq!((tls["status"].as_str(), tls["source"].as_str()), (Some("fail"), Some("live-read")));
+    assert_eq!(tls["event"]["envelope"], "eventbridge-cloudtrail");
+    std::fs::remove_file(&findings).ok();
+}

@@ -121,36 +121,45 @@ pub(crate) fn decode_record(rec: &Value, ctx: &Ctx) -> Result<Vec<ChangeRecord>,
     Ok(changes.into_iter().map(|change| ChangeRecord { change, ..base.clone() }).collect())
 }
 
-/// The module mapping the events of a service the models cover (routed on `eventSource`,
+type MapFn = fn(&Event<'_>) -> Mapped;
+
+/// The module mapping the events of each service the models cover (routed on `eventSource`,
 /// never on an EventBridge `source`).
-fn service(source: &str) -> Option<fn(&Event<'_>) -> Mapped> {
-    Some(match source {
-        "s3.amazonaws.com" => s3::map,
-        "ec2.amazonaws.com" => ec2::map,
-        "rds.amazonaws.com" => rds::map,
-        "dynamodb.amazonaws.com" => dynamodb::map,
-        "sqs.amazonaws.com" => sqs::map,
-        "sns.amazonaws.com" => sns::map,
-        "redshift.amazonaws.com" => redshift::map,
-        "kinesis.amazonaws.com" => kinesis::map,
-        "elasticfilesystem.amazonaws.com" => efs::map,
-        "cloudtrail.amazonaws.com" => trail::map,
-        "kms.amazonaws.com" => kms::map,
-        "elasticloadbalancing.amazonaws.com" => elb::map,
-        "cloudfront.amazonaws.com" => cloudfront::map,
-        "apigateway.amazonaws.com" => apigateway::map,
-        "elasticache.amazonaws.com" => elasticache::map,
-        "es.amazonaws.com" | "opensearch.amazonaws.com" => opensearch::map,
-        "logs.amazonaws.com" => logs::map,
-        "workspaces.amazonaws.com" => workspaces::map,
-        "firehose.amazonaws.com" => firehose::map,
-        "sagemaker.amazonaws.com" => sagemaker::map,
-        "athena.amazonaws.com" => athena::map,
-        "backup.amazonaws.com" => backup::map,
-        "elasticmapreduce.amazonaws.com" => emr::map,
-        "lambda.amazonaws.com" => lambda::map,
-        _ => return None,
-    })
+const SERVICES: &[(&str, MapFn)] = &[
+    ("s3.amazonaws.com", s3::map),
+    ("ec2.amazonaws.com", ec2::map),
+    ("rds.amazonaws.com", rds::map),
+    ("dynamodb.amazonaws.com", dynamodb::map),
+    ("sqs.amazonaws.com", sqs::map),
+    ("sns.amazonaws.com", sns::map),
+    ("redshift.amazonaws.com", redshift::map),
+    ("kinesis.amazonaws.com", kinesis::map),
+    ("elasticfilesystem.amazonaws.com", efs::map),
+    ("cloudtrail.amazonaws.com", trail::map),
+    ("kms.amazonaws.com", kms::map),
+    ("elasticloadbalancing.amazonaws.com", elb::map),
+    ("cloudfront.amazonaws.com", cloudfront::map),
+    ("apigateway.amazonaws.com", apigateway::map),
+    ("elasticache.amazonaws.com", elasticache::map),
+    ("es.amazonaws.com", opensearch::map),
+    ("opensearch.amazonaws.com", opensearch::map),
+    ("logs.amazonaws.com", logs::map),
+    ("workspaces.amazonaws.com", workspaces::map),
+    ("firehose.amazonaws.com", firehose::map),
+    ("sagemaker.amazonaws.com", sagemaker::map),
+    ("athena.amazonaws.com", athena::map),
+    ("backup.amazonaws.com", backup::map),
+    ("elasticmapreduce.amazonaws.com", emr::map),
+    ("lambda.amazonaws.com", lambda::map),
+];
+
+fn service(source: &str) -> Option<MapFn> {
+    SERVICES.iter().find(|(s, _)| *s == source).map(|(_, f)| *f)
+}
+
+/// Every CloudTrail `eventSource` the decoder maps: what `phiguard setup` routes to the queue.
+pub fn event_sources() -> impl Iterator<Item = &'static str> {
+    SERVICES.iter().map(|(s, _)| *s)
 }
 
 /// An event of a service the models cover only in part, that its module does not map: handled
