@@ -9,6 +9,7 @@ use jiff::civil::Date;
 use phiguard_cli::check::{check_input, read_inputs};
 use phiguard_cli::report::{Handling, Totals, render_json, render_table};
 use phiguard_cli::rules_doc;
+use phiguard_cli::run::RunOptions;
 use phiguard_rules::{CompiledPolicy, Status};
 
 #[derive(Parser)]
@@ -62,6 +63,10 @@ enum Command {
         /// Stop once a receive finds the queue empty (demos, tests, batch jobs).
         #[arg(long)]
         until_idle: bool,
+        /// `json`: JSON Lines (the machine format, docs/check-output.md); `table`: a human
+        /// block per message as it is processed.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Json)]
+        format: CheckFormat,
         /// Evaluate exemption expiry as of this date (YYYY-MM-DD, UTC). Default: today.
         #[arg(long)]
         as_of: Option<Date>,
@@ -103,7 +108,7 @@ enum Command {
     Crd,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum)]
 enum CheckFormat {
     Table,
     Json,
@@ -158,7 +163,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { queue_url, policies, endpoint_url, region, findings, until_idle, as_of, own_principals } => {
+        Command::Run {
+            queue_url,
+            policies,
+            endpoint_url,
+            region,
+            findings,
+            until_idle,
+            format,
+            as_of,
+            own_principals,
+        } => {
             let policies = load_policies(&policies).context("loading policies")?;
             let out: Box<dyn std::io::Write + Send> = match &findings {
                 Some(path) => Box::new(
@@ -170,10 +185,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
                 None => Box::new(std::io::stdout()),
             };
-            let settings = phiguard_aws::AwsSettings { region, endpoint_url, static_credentials: None };
+            let opts = RunOptions {
+                queue_url,
+                settings: phiguard_aws::AwsSettings { region, endpoint_url, static_credentials: None },
+                policies,
+                out,
+                table: matches!(format, CheckFormat::Table),
+                until_idle,
+                as_of,
+                own_principals: own_principals.iter().map(|p| wildmatch::WildMatch::new(p)).collect(),
+            };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            let own = own_principals.iter().map(|p| wildmatch::WildMatch::new(p)).collect();
-            runtime.block_on(serve(queue_url, settings, policies, out, until_idle, as_of, own))?;
+            runtime.block_on(serve(opts))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Crd => {
@@ -212,45 +235,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn serve(
-    queue_url: String,
-    settings: phiguard_aws::AwsSettings,
-    policies: Vec<CompiledPolicy>,
-    out: Box<dyn std::io::Write + Send>,
-    until_idle: bool,
-    as_of: Option<Date>,
-    own_principals: Vec<wildmatch::WildMatch>,
-) -> anyhow::Result<()> {
-    use std::sync::{Arc, Mutex};
-
-    use phiguard_aws::sqs::{Consumer, ConsumerConfig};
-
-    let config = phiguard_aws::sdk_config(&settings).await;
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let evaluator = phiguard_cli::run::Evaluator {
-        policies,
-        s3: phiguard_aws::s3_client(&config, &settings),
-        sqs: sqs.clone(),
-        own_principals,
-        out: Mutex::new(out),
-        as_of,
-    };
-    let mut consumer_config = ConsumerConfig::new(queue_url);
-    if until_idle {
-        consumer_config.wait_time = std::time::Duration::from_secs(1);
-    }
-    let consumer = Arc::new(Consumer::new(sqs, consumer_config, Arc::new(evaluator)));
-    if until_idle {
-        while consumer.poll_once().await? > 0 {}
-    } else {
-        let (stop, stopped) = tokio::sync::watch::channel(false);
+async fn serve(opts: RunOptions) -> anyhow::Result<()> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    if !opts.until_idle {
         tokio::spawn(async move {
             shutdown_signal().await;
             let _ = stop.send(true);
         });
-        consumer.run(stopped).await;
     }
-    let s = consumer.stats().snapshot();
+    let s = phiguard_cli::run::serve(opts, stopped).await?;
     tracing::info!(
         received = s.received,
         deleted = s.deleted,

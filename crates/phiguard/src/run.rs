@@ -6,14 +6,14 @@ use std::sync::Mutex;
 
 use jiff::civil::Date;
 use phiguard_aws::read::{ReadError, ReadOutcome, s3::read_bucket, sqs::read_queue};
-use phiguard_aws::sqs::{HandleError, Handler};
+use phiguard_aws::sqs::{Consumer, ConsumerConfig, ConsumerError, HandleError, Handler, StatsSnapshot};
 use phiguard_events::{Change, ChangeRecord, ResourceRef};
 use phiguard_rules::CompiledPolicy;
 use phiguard_rules::model::ResourceType;
 use tracing::debug;
 
 use crate::check::check_record;
-use crate::report::render_json;
+use crate::report::{render_json, render_table};
 
 /// The queue handler: live read → evaluate → write. A failed read or write fails the
 /// message, which then stays on the queue for a later attempt.
@@ -25,6 +25,8 @@ pub struct Evaluator {
     /// wildcards: their CloudTrail events are ignored so remediation never re-triggers itself.
     pub own_principals: Vec<wildmatch::WildMatch>,
     pub out: Mutex<Box<dyn Write + Send>>,
+    /// Human blocks (one per message) instead of JSON Lines.
+    pub table: bool,
     /// Fixed evaluation date (tests, reproducible runs); `None`: today, UTC.
     pub as_of: Option<Date>,
 }
@@ -73,12 +75,55 @@ impl Handler for Evaluator {
         let mut items = Vec::new();
         for record in records {
             let record = self.refresh(record).await?;
-            items.extend(check_record("sqs", record, &self.policies, today));
+            let label = format!("queue event {}", record.event_id.as_deref().unwrap_or("without id"));
+            items.extend(check_record(&label, record, &self.policies, today));
         }
-        let text = render_json(&items);
+        let text = if self.table { render_table(&items, false) + "\n" } else { render_json(&items) };
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         out.write_all(text.as_bytes())
             .and_then(|()| out.flush())
             .map_err(|e| HandleError(format!("writing findings: {e}")))
     }
+}
+
+/// Everything `phiguard run` needs.
+pub struct RunOptions {
+    pub queue_url: String,
+    pub settings: phiguard_aws::AwsSettings,
+    pub policies: Vec<CompiledPolicy>,
+    pub out: Box<dyn Write + Send>,
+    pub table: bool,
+    /// Stop once a receive finds the queue empty.
+    pub until_idle: bool,
+    pub as_of: Option<Date>,
+    pub own_principals: Vec<wildmatch::WildMatch>,
+}
+
+/// Consume until the queue is idle (`until_idle`) or `shutdown` turns true.
+pub async fn serve(
+    opts: RunOptions,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<StatsSnapshot, ConsumerError> {
+    let config = phiguard_aws::sdk_config(&opts.settings).await;
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let evaluator = Evaluator {
+        policies: opts.policies,
+        s3: phiguard_aws::s3_client(&config, &opts.settings),
+        sqs: sqs.clone(),
+        own_principals: opts.own_principals,
+        out: Mutex::new(opts.out),
+        table: opts.table,
+        as_of: opts.as_of,
+    };
+    let mut consumer_config = ConsumerConfig::new(opts.queue_url);
+    if opts.until_idle {
+        consumer_config.wait_time = std::time::Duration::from_secs(1);
+    }
+    let consumer = Consumer::new(sqs, consumer_config, std::sync::Arc::new(evaluator));
+    if opts.until_idle {
+        while consumer.poll_once().await? > 0 {}
+    } else {
+        consumer.run(shutdown).await;
+    }
+    Ok(consumer.stats().snapshot())
 }
