@@ -15,4 +15,13 @@ fi
 PHIGUARD_MOTO_SERVER="${PHIGUARD_MOTO_SERVER:-$(bash scripts/moto.sh install)}"
 export PHIGUARD_MOTO_SERVER
 echo "moto server: $PHIGUARD_MOTO_SERVER"
-cargo test --workspace --locked "$@"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace --locked "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line over every test binary (cargo prints one summary per binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log" | tee "${PHIGUARD_TEST_SUMMARY:-/dev/null}"
+exit "$status"
