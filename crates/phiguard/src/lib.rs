@@ -1,6 +1,7 @@
 //! The `phiguard` command's library half: everything the binary does, callable from tests.
 
 pub mod check;
+pub mod dedupe;
 pub mod report;
 pub mod rules_doc;
 pub mod run;

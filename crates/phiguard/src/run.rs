@@ -13,6 +13,7 @@ use phiguard_rules::model::ResourceType;
 use tracing::debug;
 
 use crate::check::check_record;
+use crate::dedupe::RecentIds;
 use crate::report::{render_json, render_table};
 
 /// The queue handler: live read → evaluate → write. A failed read or write fails the
@@ -27,6 +28,8 @@ pub struct Evaluator {
     pub out: Mutex<Box<dyn Write + Send>>,
     /// Human blocks (one per message) instead of JSON Lines.
     pub table: bool,
+    /// Change ids already evaluated.
+    pub seen: RecentIds,
     /// Fixed evaluation date (tests, reproducible runs); `None`: today, UTC.
     pub as_of: Option<Date>,
 }
@@ -71,18 +74,60 @@ impl Evaluator {
 
 impl Handler for Evaluator {
     async fn handle(&self, records: Vec<ChangeRecord>) -> Result<(), HandleError> {
+        let mut claimed = Vec::new();
+        let result = self.evaluate_and_write(records, &mut claimed).await;
+        match result {
+            Ok(()) => self.seen.complete(claimed),
+            Err(_) => self.seen.abandon(claimed),
+        }
+        result
+    }
+}
+
+impl Evaluator {
+    async fn evaluate_and_write(
+        &self,
+        records: Vec<ChangeRecord>,
+        claimed: &mut Vec<String>,
+    ) -> Result<(), HandleError> {
         let today = self.today();
         let mut items = Vec::new();
         for record in records {
+            // Ids are qualified by the resource: Config state ids are per resource, and one
+            // CloudTrail event may describe several (a RunInstances with several volumes).
+            let id = record
+                .state_id
+                .as_ref()
+                .or(record.event_id.as_ref())
+                .map(|i| format!("{}/{i}", change_key(&record.change)));
+            if let Some(id) = id {
+                if !self.seen.try_claim(&id) {
+                    debug!("duplicate change skipped");
+                    continue;
+                }
+                claimed.push(id);
+            }
             let record = self.refresh(record).await?;
             let label = format!("queue event {}", record.event_id.as_deref().unwrap_or("without id"));
             items.extend(check_record(&label, record, &self.policies, today));
         }
-        let text = if self.table { render_table(&items, false) + "\n" } else { render_json(&items) };
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        out.write_all(text.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(|e| HandleError(format!("writing findings: {e}")))
+        if !items.is_empty() {
+            let text = if self.table { render_table(&items, false) + "\n" } else { render_json(&items) };
+            let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| HandleError(format!("writing findings: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+/// What distinguishes the records of one event: the resource they are about.
+fn change_key(change: &Change) -> String {
+    match change {
+        Change::Snapshot(r) | Change::Partial(r) => r.display_id().to_string(),
+        Change::Hint(r, _) | Change::Deleted(r) => r.display_id().to_string(),
+        Change::Ignored { reason, .. } => (*reason).to_string(),
     }
 }
 
@@ -113,17 +158,32 @@ pub async fn serve(
         own_principals: opts.own_principals,
         out: Mutex::new(opts.out),
         table: opts.table,
+        seen: RecentIds::new(50_000),
         as_of: opts.as_of,
     };
+    let queue_url = opts.queue_url.clone();
+    let sqs_probe = sqs.clone();
     let mut consumer_config = ConsumerConfig::new(opts.queue_url);
     if opts.until_idle {
         consumer_config.wait_time = std::time::Duration::from_secs(1);
     }
     let consumer = Consumer::new(sqs, consumer_config, std::sync::Arc::new(evaluator));
     if opts.until_idle {
-        while consumer.poll_once().await? > 0 {}
+        // An empty receive is not proof of an empty queue (SQS samples its servers): stop
+        // only when the queue also reports no visible messages.
+        loop {
+            if consumer.poll_once().await? == 0 && visible_messages(&sqs_probe, &queue_url).await == Some(0) {
+                break;
+            }
+        }
     } else {
         consumer.run(shutdown).await;
     }
     Ok(consumer.stats().snapshot())
+}
+
+async fn visible_messages(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Option<u64> {
+    let attr = aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages;
+    let out = sqs.get_queue_attributes().queue_url(queue_url).attribute_names(attr.clone()).send().await.ok()?;
+    out.attributes?.get(&attr)?.parse().ok()
 }

@@ -41,12 +41,15 @@ async fn events_become_findings_from_live_reads() {
     let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
 
     // The event claims a policy was put; the bucket has none: the live read is the truth.
-    sqs.send_message()
-        .queue_url(&url)
-        .message_body(cloudtrail_event("PutBucketPolicy", "pathology-slides"))
-        .send()
-        .await
-        .unwrap();
+    // Sent twice, as at-least-once delivery may: it is evaluated once.
+    for _ in 0..2 {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(cloudtrail_event("PutBucketPolicy", "pathology-slides"))
+            .send()
+            .await
+            .unwrap();
+    }
     // A bucket deleted before PhiGuard looked: its findings are cleared, not guessed.
     sqs.send_message()
         .queue_url(&url)
@@ -100,6 +103,7 @@ async fn events_become_findings_from_live_reads() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "phiguard run failed: {stderr}");
     assert!(stderr.contains("consumer stopped") && stderr.contains("rejected=1"), "{stderr}");
+    assert!(stderr.contains("deleted=5"), "both copies of the duplicate are deleted: {stderr}");
 
     let lines: Vec<Value> =
         std::fs::read_to_string(&findings).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -110,6 +114,9 @@ async fn events_become_findings_from_live_reads() {
     assert_eq!(tls["status"], "fail");
     assert_eq!(tls["source"], "live-read", "evaluated on the bucket as it is, not on the event");
     assert_eq!(tls["event"]["name"], "PutBucketPolicy");
+    let tls_lines =
+        lines.iter().filter(|l| l["rule"] == "s3-bucket-tls-only" && l["resource"]["id"] == "pathology-slides");
+    assert_eq!(tls_lines.count(), 1, "the duplicate delivery was skipped");
     assert!(
         lines.iter().filter(|l| l["resource"]["id"] == "pathology-slides").all(|l| l["status"] != "unknown"),
         "a complete live read leaves nothing unknown"
