@@ -28,6 +28,26 @@ pub struct ReadError {
     pub message: String,
 }
 
+/// A failed SDK call as a [`ReadError`]. (`SdkError`, `ProvideErrorMetadata` and
+/// `DisplayErrorContext` are the same smithy types re-exported by every service crate.)
+pub(crate) fn read_error<E, R>(
+    service: &'static str,
+    operation: &'static str,
+    e: aws_sdk_s3::error::SdkError<E, R>,
+) -> ReadError
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let code = e.as_service_error().and_then(|s| s.code()).map(str::to_string);
+    ReadError {
+        service,
+        operation,
+        class: error_class(code.as_deref()),
+        message: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+    }
+}
+
 /// Classify an AWS error code.
 pub(crate) fn error_class(code: Option<&str>) -> &'static str {
     match code {

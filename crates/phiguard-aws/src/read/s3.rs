@@ -1,26 +1,13 @@
 //! S3 buckets: encryption, policy, versioning, logging, tags.
 
 use aws_sdk_s3::Client;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{BucketVersioningStatus, ServerSideEncryption};
 use phiguard_rules::model::{
     Encryption, Model, PolicyDocument, Resource, ResourceType, S3Bucket, StateSource, Versioning,
 };
 
-use super::{ReadError, ReadOutcome, error_class};
-
-fn fail<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    operation: &'static str,
-    e: SdkError<E, R>,
-) -> ReadError {
-    let code = e.as_service_error().and_then(|s| s.code()).map(str::to_string);
-    ReadError {
-        service: "s3",
-        operation,
-        class: error_class(code.as_deref()),
-        message: DisplayErrorContext(e).to_string(),
-    }
-}
+use super::{ReadError, ReadOutcome, read_error};
 
 fn code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<&str> {
     e.as_service_error().and_then(|s| s.code())
@@ -36,7 +23,7 @@ pub async fn read_bucket(client: &Client, name: &str, account: Option<&str>) -> 
             Some(c) => c,
         },
         Err(e) if code(&e) == Some("NoSuchBucket") => return Ok(ReadOutcome::Gone),
-        Err(e) => return Err(fail("GetBucketLocation", e)),
+        Err(e) => return Err(read_error("s3", "GetBucketLocation", e)),
     };
 
     let mut bucket = S3Bucket::default();
@@ -56,7 +43,7 @@ pub async fn read_bucket(client: &Client, name: &str, account: Option<&str>) -> 
             bucket.default_encryption = Some(Encryption::Off)
         }
         Err(e) if code(&e) == Some("NoSuchBucket") => return Ok(ReadOutcome::Gone),
-        Err(e) => return Err(fail("GetBucketEncryption", e)),
+        Err(e) => return Err(read_error("s3", "GetBucketEncryption", e)),
     }
     bucket.policy = Some(match client.get_bucket_policy().bucket(name).send().await {
         Ok(out) => match out.policy.as_deref().map(serde_json::from_str) {
@@ -64,7 +51,7 @@ pub async fn read_bucket(client: &Client, name: &str, account: Option<&str>) -> 
             Some(Err(_)) | None => PolicyDocument::None,
         },
         Err(e) if code(&e) == Some("NoSuchBucketPolicy") => PolicyDocument::None,
-        Err(e) => return Err(fail("GetBucketPolicy", e)),
+        Err(e) => return Err(read_error("s3", "GetBucketPolicy", e)),
     });
     bucket.versioning = Some(match client.get_bucket_versioning().bucket(name).send().await {
         Ok(out) => match out.status {
@@ -72,16 +59,16 @@ pub async fn read_bucket(client: &Client, name: &str, account: Option<&str>) -> 
             Some(BucketVersioningStatus::Suspended) => Versioning::Suspended,
             _ => Versioning::Off,
         },
-        Err(e) => return Err(fail("GetBucketVersioning", e)),
+        Err(e) => return Err(read_error("s3", "GetBucketVersioning", e)),
     });
     bucket.access_logging = match client.get_bucket_logging().bucket(name).send().await {
         Ok(out) => Some(out.logging_enabled.is_some()),
-        Err(e) => return Err(fail("GetBucketLogging", e)),
+        Err(e) => return Err(read_error("s3", "GetBucketLogging", e)),
     };
     let tags = match client.get_bucket_tagging().bucket(name).send().await {
         Ok(out) => out.tag_set.into_iter().map(|t| (t.key, t.value)).collect(),
         Err(e) if code(&e) == Some("NoSuchTagSet") => Vec::new(),
-        Err(e) => return Err(fail("GetBucketTagging", e)),
+        Err(e) => return Err(read_error("s3", "GetBucketTagging", e)),
     };
 
     let mut r = Resource::new(ResourceType::S3Bucket, name, StateSource::LiveRead);

@@ -1,24 +1,11 @@
 //! SQS queues: server-side encryption, queue policy, tags.
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::QueueAttributeName;
 use phiguard_rules::model::{Encryption, Model, PolicyDocument, Resource, ResourceType, SqsQueue, StateSource};
 
-use super::{ReadError, ReadOutcome, error_class};
-
-fn fail<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    operation: &'static str,
-    e: SdkError<E, R>,
-) -> ReadError {
-    let code = e.as_service_error().and_then(|s| s.code()).map(str::to_string);
-    ReadError {
-        service: "sqs",
-        operation,
-        class: error_class(code.as_deref()),
-        message: DisplayErrorContext(e).to_string(),
-    }
-}
+use super::{ReadError, ReadOutcome, read_error};
 
 fn gone<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     matches!(
@@ -38,12 +25,12 @@ pub async fn read_queue(client: &Client, queue_url: &str) -> Result<ReadOutcome,
     {
         Ok(out) => out.attributes.unwrap_or_default(),
         Err(e) if gone(&e) => return Ok(ReadOutcome::Gone),
-        Err(e) => return Err(fail("GetQueueAttributes", e)),
+        Err(e) => return Err(read_error("sqs", "GetQueueAttributes", e)),
     };
     let tags = match client.list_queue_tags().queue_url(queue_url).send().await {
         Ok(out) => out.tags.unwrap_or_default().into_iter().collect::<Vec<_>>(),
         Err(e) if gone(&e) => return Ok(ReadOutcome::Gone),
-        Err(e) => return Err(fail("ListQueueTags", e)),
+        Err(e) => return Err(read_error("sqs", "ListQueueTags", e)),
     };
     let attr = |k: QueueAttributeName| attrs.get(&k).map(String::as_str);
     let encryption = match (attr(QueueAttributeName::KmsMasterKeyId), attr(QueueAttributeName::SqsManagedSseEnabled)) {
