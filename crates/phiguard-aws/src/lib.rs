@@ -5,8 +5,10 @@
 //! - [`sqs`]: the at-least-once queue consumer.
 //! - [`read`]: live reads into the rules' typed models.
 //! - [`setup`]: the queue, dead-letter queue, queue policy and EventBridge rules.
+//! - [`iac`]: the same as a CloudFormation template, plus least-privilege IAM policies.
 
 pub mod client;
+pub mod iac;
 pub mod read;
 pub mod setup;
 pub mod sqs;

@@ -94,6 +94,10 @@ enum Command {
         /// Print the plan only; change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Write the CloudFormation template and IAM policies for the same wiring into this
+        /// directory and exit, without calling AWS (committed as `deploy/aws/`).
+        #[arg(long, value_name = "DIR")]
+        write_iac: Option<PathBuf>,
         #[arg(long, env = "PHIGUARD_ENDPOINT_URL")]
         endpoint_url: Option<String>,
         #[arg(long, env = "AWS_REGION")]
@@ -145,7 +149,25 @@ fn today_utc() -> Date {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Setup { queue_name, kms_key_id, max_receive_count, rule_prefix, dry_run, endpoint_url, region } => {
+        Command::Setup { write_iac: Some(dir), .. } => {
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            for (name, text) in phiguard_aws::iac::files() {
+                let path = dir.join(name);
+                std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+                println!("wrote {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Setup {
+            queue_name,
+            kms_key_id,
+            max_receive_count,
+            rule_prefix,
+            dry_run,
+            endpoint_url,
+            region,
+            ..
+        } => {
             let spec = phiguard_aws::setup::SetupSpec { queue_name, max_receive_count, kms_key_id, rule_prefix };
             let settings = phiguard_aws::AwsSettings { region, endpoint_url, static_credentials: None };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -1,6 +1,7 @@
 //! Generated files are committed; these tests fail when they drift from the code.
 //! Regenerate with `cargo run -p phiguard -- crd > deploy/crds/hipaapolicies.phiguard.io.yaml`
-//! and `cargo run -p phiguard -- rules --format markdown > docs/rules.md`.
+//! `cargo run -p phiguard -- rules --format markdown > docs/rules.md` and
+//! `cargo run -p phiguard -- setup --write-iac deploy/aws`.
 
 use std::path::Path;
 
@@ -24,6 +25,14 @@ fn committed_rules_doc_matches_the_catalogue() {
         repo_file(rel) == phiguard_cli::rules_doc::markdown(),
         "{rel} is stale: run `cargo run -p phiguard -- rules --format markdown > {rel}`"
     );
+}
+
+#[test]
+fn committed_aws_artifacts_match_the_code() {
+    for (name, want) in phiguard_aws::iac::files() {
+        let rel = format!("deploy/aws/{name}");
+        assert!(repo_file(&rel) == want, "{rel} is stale: run `cargo run -p phiguard -- setup --write-iac deploy/aws`");
+    }
 }
 
 #[test]
