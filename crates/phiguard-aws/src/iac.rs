@@ -112,6 +112,12 @@ pub fn reader_policy() -> Value {
                 "Resource": "arn:aws:s3:::*"
             },
             {
+                "Sid": "ReadRdsInstances",
+                "Effect": "Allow",
+                "Action": ["rds:DescribeDBInstances", "rds:DescribeDBParameters", "rds:DescribeOptionGroups"],
+                "Resource": "*"
+            },
+            {
                 "Sid": "ReadSqsQueues",
                 "Effect": "Allow",
                 "Action": ["sqs:GetQueueAttributes", "sqs:ListQueueTags"],

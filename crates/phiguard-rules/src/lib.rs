@@ -8,7 +8,7 @@
 //! - [`phi`]: the PHI-in-identifiers detector.
 
 pub mod catalogue;
-mod checks;
+pub(crate) mod checks;
 pub mod evaluate;
 pub mod iam;
 pub mod model;
@@ -17,6 +17,7 @@ pub mod policy;
 pub mod tls;
 
 pub use catalogue::{Control, Outcome, RemediationClass, Rule, Status, catalogue, rule};
+pub use checks::in_transit::engine_tls_default;
 pub use evaluate::{Evaluation, Finding, evaluate, worst};
 pub use policy::{CompiledPolicy, PolicyError, ScopeMiss, compile};
 

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use jiff::civil::Date;
-use phiguard_aws::read::{ReadError, ReadOutcome, s3::read_bucket, sqs::read_queue};
+use phiguard_aws::read::{ReadError, ReadOutcome, rds::read_db_instance, s3::read_bucket, sqs::read_queue};
 use phiguard_aws::sqs::{Consumer, ConsumerConfig, ConsumerError, HandleError, Handler, StatsSnapshot};
 use phiguard_events::{Change, ChangeRecord, ResourceRef};
 use phiguard_rules::CompiledPolicy;
@@ -22,6 +22,7 @@ pub struct Evaluator {
     pub policies: Vec<CompiledPolicy>,
     pub s3: aws_sdk_s3::Client,
     pub sqs: aws_sdk_sqs::Client,
+    pub rds: aws_sdk_rds::Client,
     /// Callers whose changes are PhiGuard's own (its remediation role/session), as ARN
     /// wildcards: their CloudTrail events are ignored so remediation never re-triggers itself.
     pub own_principals: Vec<wildmatch::WildMatch>,
@@ -51,12 +52,19 @@ impl Evaluator {
         let target: Option<ResourceRef> = match &record.change {
             Change::Partial(r) => Some(ResourceRef::of(r)),
             Change::Hint(r, _) => Some(r.clone()),
+            // A configuration item never carries parameter-group values (Forced SSL) or
+            // option-group contents (SQL Server audit): read the instance too.
+            Change::Snapshot(r) if r.resource_type == ResourceType::RdsDbInstance => Some(ResourceRef::of(r)),
             _ => None,
         };
         let Some(target) = target else { return Ok(record) };
         let read = match target.resource_type {
             ResourceType::S3Bucket => read_bucket(&self.s3, &target.id, target.account.as_deref()).await,
             ResourceType::SqsQueue if target.id.starts_with("http") => read_queue(&self.sqs, &target.id).await,
+            // DescribeDBInstances takes the identifier or the ARN; Config ids are resource ids.
+            ResourceType::RdsDbInstance if target.arn.is_some() || !target.id.starts_with("db-") => {
+                read_db_instance(&self.rds, target.arn.as_deref().unwrap_or(&target.id)).await
+            }
             // No reader yet: evaluate what the event says (unknowns stay unknown).
             _ => return Ok(record),
         };
@@ -155,6 +163,7 @@ pub async fn serve(
         policies: opts.policies,
         s3: phiguard_aws::s3_client(&config, &opts.settings),
         sqs: sqs.clone(),
+        rds: aws_sdk_rds::Client::new(&config),
         own_principals: opts.own_principals,
         out: Mutex::new(opts.out),
         table: opts.table,

@@ -64,6 +64,11 @@ impl Moto {
     }
 
     #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn rds(&self) -> aws_sdk_rds::Client {
+        aws_sdk_rds::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
     pub async fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
         aws_sdk_eventbridge::Client::new(&sdk_config(&self.settings()).await)
     }

@@ -312,6 +312,21 @@ fn engine(name: &str, version: Option<&str>) -> Engine {
     }
 }
 
+/// The TLS parameter of an engine and the value it has when a parameter group does not set it
+/// (for live readers, which see complete parameter listings). `None`: TLS is not set through
+/// a parameter for this engine.
+pub fn engine_tls_default(engine_name: &str, version: Option<&str>) -> Option<(&'static str, &'static str)> {
+    let e = engine(engine_name, version);
+    let param = e.param?;
+    let value = match (param, e.default_forces) {
+        (TlsParam::DocDbTls, true) => "enabled",
+        (TlsParam::DocDbTls, false) => "disabled",
+        (_, true) => "1",
+        (_, false) => "0",
+    };
+    Some((param.name(), value))
+}
+
 /// Judge the parameter group attached to a database.
 fn judge_attached_group(engine_name: &str, version: Option<&str>, group: &ParameterGroupRef) -> Outcome {
     let eng = engine(engine_name, version);
@@ -330,9 +345,9 @@ fn judge_attached_group(engine_name: &str, version: Option<&str>, group: &Parame
     let name = param.name();
     if let Some(v) = &group.tls_parameter {
         return if param.forces(v) {
-            Outcome::pass(format!("parameter group sets {name} to force TLS"))
+            Outcome::pass(format!("{name} = {v} in parameter group {}: TLS is forced", group.name))
         } else {
-            Outcome::fail(format!("parameter group sets {name} to a value that does not force TLS"))
+            Outcome::fail(format!("{name} = {v} in parameter group {}: TLS is not forced", group.name))
         };
     }
     if is_default_group(&group.name) {
