@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::setup::{cloudtrail_rule_pattern, config_rule_pattern};
+use crate::setup::{cloudtrail_rule_pattern, config_rule_pattern, delivery_policy};
 
 /// Files written by `phiguard setup --write-iac DIR`, name → content.
 pub fn files() -> Vec<(&'static str, String)> {
@@ -51,17 +51,10 @@ pub fn cloudformation() -> Value {
                 "Type": "AWS::SQS::QueuePolicy",
                 "Properties": {
                     "Queues": [{"Ref": "EventQueue"}],
-                    "PolicyDocument": {
-                        "Version": "2012-10-17",
-                        "Statement": [{
-                            "Sid": "PhiGuardEventDelivery",
-                            "Effect": "Allow",
-                            "Principal": {"Service": ["events.amazonaws.com", "sns.amazonaws.com"]},
-                            "Action": "sqs:SendMessage",
-                            "Resource": {"Fn::GetAtt": ["EventQueue", "Arn"]},
-                            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
-                        }]
-                    }
+                    "PolicyDocument": delivery_policy(
+                        json!({"Fn::GetAtt": ["EventQueue", "Arn"]}),
+                        json!({"Ref": "AWS::AccountId"})
+                    )
                 }
             },
             "ConfigChangesRule": {

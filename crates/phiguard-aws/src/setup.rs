@@ -208,21 +208,25 @@ async fn queue_arn(sqs: &Sqs, url: &str) -> Result<String, SetupError> {
     Ok(attributes(sqs, url).await?.remove(&Q::QueueArn).unwrap_or_default())
 }
 
-/// Let EventBridge and SNS (Config delivery) send, only from this account.
-async fn ensure_queue_policy(sqs: &Sqs, plan: &mut Plan<'_>, url: &str, arn: &str) -> Result<(), SetupError> {
-    let account = arn.split(':').nth(4).unwrap_or_default();
-    let want = json!({
+/// The queue policy: EventBridge and SNS (Config delivery) may send, only from `account`.
+/// `queue_arn` and `account` are strings for `setup`, intrinsic functions for CloudFormation.
+pub fn delivery_policy(queue_arn: Value, account: Value) -> Value {
+    json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "PhiGuardEventDelivery",
             "Effect": "Allow",
             "Principal": {"Service": ["events.amazonaws.com", "sns.amazonaws.com"]},
             "Action": "sqs:SendMessage",
-            "Resource": arn,
+            "Resource": queue_arn,
             "Condition": {"StringEquals": {"aws:SourceAccount": account}}
         }]
     })
-    .to_string();
+}
+
+async fn ensure_queue_policy(sqs: &Sqs, plan: &mut Plan<'_>, url: &str, arn: &str) -> Result<(), SetupError> {
+    let account = arn.split(':').nth(4).unwrap_or_default();
+    let want = delivery_policy(json!(arn), json!(account)).to_string();
     let have = attributes(sqs, url).await?.remove(&Q::Policy);
     let name = url.rsplit('/').next().unwrap_or(url);
     if plan.note(have.is_some(), !same_attribute(&Q::Policy, have.as_deref(), &want), format!("queue policy of {name}"))

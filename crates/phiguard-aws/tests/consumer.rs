@@ -11,7 +11,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::QueueAttributeName;
 use phiguard_aws::sqs::{Backoff, Consumer, ConsumerConfig, HandleError, Handler};
 use phiguard_events::{Change, ChangeRecord};
-use support::Moto;
+use support::{Moto, queue_depth};
 
 /// Records what it saw; fails the first `fail_first` calls.
 #[derive(Default)]
@@ -80,22 +80,6 @@ async fn queue(client: &Client, name: &str, redrive_to: Option<&str>) -> String 
     req.send().await.unwrap().queue_url.unwrap()
 }
 
-/// (visible, in flight) message counts.
-async fn depth(client: &Client, url: &str) -> (u64, u64) {
-    let a = client
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap();
-    let n = |k: QueueAttributeName| a.get(&k).and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
-    (n(QueueAttributeName::ApproximateNumberOfMessages), n(QueueAttributeName::ApproximateNumberOfMessagesNotVisible))
-}
-
 fn config(url: &str) -> ConsumerConfig {
     ConsumerConfig {
         wait_time: Duration::from_secs(1),
@@ -136,7 +120,7 @@ async fn handled_messages_are_deleted_and_bad_ones_stay_for_redrive() {
     assert_eq!(stats.deleted, 3);
     assert_eq!(stats.rejected.get("not-json"), Some(&1));
     // The malformed message was not deleted: it waits, invisible, for its next delivery.
-    assert_eq!(depth(&client, &url).await, (0, 1));
+    assert_eq!(queue_depth(&client, &url).await, (0, 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,7 +133,7 @@ async fn failed_work_is_redelivered_not_lost() {
     let handler = Arc::new(Recorder { fail_first: 1, ..Default::default() });
     let consumer = Consumer::new(client.clone(), config(&url), handler.clone());
     assert_eq!(consumer.poll_once().await.unwrap(), 1);
-    assert_eq!(depth(&client, &url).await, (0, 1), "failed work keeps the message");
+    assert_eq!(queue_depth(&client, &url).await, (0, 1), "failed work keeps the message");
     assert!(handler.seen.lock().unwrap().is_empty());
 
     // After the 1 s backoff the message comes back and the work succeeds.
@@ -162,7 +146,7 @@ async fn failed_work_is_redelivered_not_lost() {
     assert_eq!(handler.calls.load(Ordering::SeqCst), 2);
     let stats = consumer.stats().snapshot();
     assert_eq!((stats.retried, stats.deleted), (1, 1));
-    assert_eq!(depth(&client, &url).await, (0, 0));
+    assert_eq!(queue_depth(&client, &url).await, (0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,13 +167,13 @@ async fn rejected_messages_reach_the_dead_letter_queue() {
     let consumer = Consumer::new(client.clone(), config(&url), handler.clone());
     for _ in 0..4 {
         consumer.poll_once().await.unwrap();
-        if depth(&client, &dlq).await.0 == 1 {
+        if queue_depth(&client, &dlq).await.0 == 1 {
             break;
         }
     }
     assert_eq!(handler.calls.load(Ordering::SeqCst), 0, "a rejected message never reaches the handler");
-    assert_eq!(depth(&client, &dlq).await, (1, 0), "moved to the DLQ by the redrive policy");
-    assert_eq!(depth(&client, &url).await, (0, 0));
+    assert_eq!(queue_depth(&client, &dlq).await, (1, 0), "moved to the DLQ by the redrive policy");
+    assert_eq!(queue_depth(&client, &url).await, (0, 0));
     assert_eq!(consumer.stats().snapshot().rejected.get("unsupported-envelope"), Some(&2));
 }
 

@@ -86,3 +86,21 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// (visible, in flight) message counts of a queue.
+#[allow(dead_code)] // each test binary uses a different subset
+pub async fn queue_depth(client: &aws_sdk_sqs::Client, url: &str) -> (u64, u64) {
+    use aws_sdk_sqs::types::QueueAttributeName as Q;
+    let a = client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(Q::ApproximateNumberOfMessages)
+        .attribute_names(Q::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap();
+    let n = |k: Q| a.get(&k).and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
+    (n(Q::ApproximateNumberOfMessages), n(Q::ApproximateNumberOfMessagesNotVisible))
+}
