@@ -195,3 +195,43 @@ async fn run_stops_promptly_on_shutdown() {
     // The 20 s long poll is abandoned rather than waited out.
     tokio::time::timeout(Duration::from_secs(5), task).await.expect("run returned").unwrap();
 }
+
+/// Takes longer than the queue's visibility timeout.
+struct Slow;
+
+impl Handler for Slow {
+    async fn handle(&self, _records: Vec<ChangeRecord>) -> Result<(), HandleError> {
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_work_keeps_its_message_invisible() {
+    let moto = Moto::start();
+    let client = moto.sqs().await;
+    let url = client
+        .create_queue()
+        .queue_name("slow")
+        .attributes(QueueAttributeName::VisibilityTimeout, "2")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    client.send_message().queue_url(&url).message_body(bucket_event("slow-bucket")).send().await.unwrap();
+    let consumer = Arc::new(Consumer::new(
+        client.clone(),
+        ConsumerConfig { heartbeat: Duration::from_secs(1), ..config(&url) },
+        Arc::new(Slow),
+    ));
+    let c = consumer.clone();
+    let work = tokio::spawn(async move { c.poll_once().await.unwrap() });
+    // Past the 2 s visibility timeout, another replica must still not see the message.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let other = client.receive_message().queue_url(&url).send().await.unwrap();
+    assert!(other.messages.unwrap_or_default().is_empty(), "the heartbeat kept the message invisible");
+    assert_eq!(work.await.unwrap(), 1);
+    assert_eq!(consumer.stats().snapshot().deleted, 1);
+    assert_eq!(queue_depth(&client, &url).await, (0, 0));
+}

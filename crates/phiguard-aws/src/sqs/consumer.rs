@@ -48,6 +48,9 @@ pub struct ConsumerConfig {
     pub reject_visibility: Duration,
     /// Pause after a failed receive before trying again.
     pub receive_error_pause: Duration,
+    /// While a batch is being worked on, extend its messages' visibility every `heartbeat`
+    /// to `2 × heartbeat`, so slow work is not redelivered to another replica meanwhile.
+    pub heartbeat: Duration,
 }
 
 impl ConsumerConfig {
@@ -59,6 +62,7 @@ impl ConsumerConfig {
             retry: Backoff::default(),
             reject_visibility: Duration::from_secs(30),
             receive_error_pause: Duration::from_secs(5),
+            heartbeat: Duration::from_secs(30),
         }
     }
 }
@@ -150,6 +154,8 @@ impl<H: Handler> Consumer<H> {
                 tokio::spawn(async move { work(&*handler, &stats, &config, m).await }),
             ));
         }
+        let receipts: Vec<String> = tasks.iter().map(|(r, _, _)| r.clone()).collect();
+        let heartbeat = self.heartbeat(receipts);
         let mut delete = Vec::new();
         let mut release = Vec::new();
         for (receipt, id, task) in tasks {
@@ -163,8 +169,45 @@ impl<H: Handler> Consumer<H> {
                 }
             }
         }
+        heartbeat.abort();
         self.delete(delete).await;
         self.release(release).await;
+    }
+
+    /// Keep `receipts` invisible until the returned task is aborted.
+    fn heartbeat(&self, receipts: Vec<String>) -> tokio::task::JoinHandle<()> {
+        let client = self.client.clone();
+        let queue_url = self.config.queue_url.clone();
+        let every = self.config.heartbeat;
+        tokio::spawn(async move {
+            let extend_to = (every.as_secs().max(1) * 2).min(12 * 3600) as i32;
+            loop {
+                tokio::time::sleep(every).await;
+                for chunk in receipts.chunks(10) {
+                    let entries: Vec<_> = chunk
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, r)| {
+                            ChangeMessageVisibilityBatchRequestEntry::builder()
+                                .id(i.to_string())
+                                .receipt_handle(r)
+                                .visibility_timeout(extend_to)
+                                .build()
+                                .ok()
+                        })
+                        .collect();
+                    let sent = client
+                        .change_message_visibility_batch()
+                        .queue_url(&queue_url)
+                        .set_entries(Some(entries))
+                        .send()
+                        .await;
+                    if let Err(e) = sent {
+                        debug!(error = %DisplayErrorContext(e), "visibility heartbeat failed");
+                    }
+                }
+            }
+        })
     }
 
     async fn delete(&self, receipts: Vec<String>) {
