@@ -12,21 +12,7 @@ use phiguard_rules::model::{
 use serde_json::{Value, json};
 
 fn item(resource_type: &str, configuration: Value, supplementary: Value) -> Resource {
-    let ci = json!({
-        "configurationItemVersion": "1.3",
-        "configurationItemCaptureTime": "2024-01-01T00:00:00.000Z",
-        "configurationStateId": 1704067200000_i64,
-        "awsAccountId": ACCOUNT,
-        "configurationItemStatus": "OK",
-        "resourceType": resource_type,
-        "resourceId": "r-1",
-        "awsRegion": "us-east-1",
-        "resourceCreationTime": "2021-06-01T00:00:00.000Z",
-        "tags": {},
-        "configuration": configuration,
-        "supplementaryConfiguration": supplementary,
-    });
-    snapshot(one(&decode_value(&ci).expect("decodes"))).clone()
+    config_item(resource_type, configuration, supplementary, Some("2021-06-01T00:00:00.000Z"))
 }
 
 #[test]

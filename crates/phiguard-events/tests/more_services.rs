@@ -108,20 +108,7 @@ fn batch_get_backup_vault_emr_security_configuration_lambda_function() {
 
 /// A bare configuration item in the notification layout.
 fn item(resource_type: &str, configuration: Value) -> Resource {
-    let ci = json!({
-        "configurationItemVersion": "1.3",
-        "configurationItemCaptureTime": "2024-01-01T00:00:00.000Z",
-        "configurationStateId": 1704067200000_i64,
-        "awsAccountId": ACCOUNT,
-        "configurationItemStatus": "OK",
-        "resourceType": resource_type,
-        "resourceId": "r-1",
-        "awsRegion": "us-east-1",
-        "tags": {},
-        "configuration": configuration,
-        "supplementaryConfiguration": {},
-    });
-    snapshot(one(&decode_value(&ci).expect("decodes"))).clone()
+    config_item(resource_type, configuration, json!({}), None)
 }
 
 #[test]

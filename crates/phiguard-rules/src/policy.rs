@@ -57,6 +57,8 @@ pub struct CompiledPolicy {
     /// Enabled rules, indexed by the resource type they read (rules for every type are
     /// stored under each catalogued type).
     by_type: HashMap<ResourceType, Vec<ActiveRule>>,
+    /// `spec.scope.resourceTypes`, parsed once.
+    scope_types: Vec<ResourceType>,
     pub exemptions: Vec<CompiledExemption>,
 }
 
@@ -194,7 +196,8 @@ pub fn compile(name: &str, spec: &HipaaPolicySpec) -> Result<CompiledPolicy, Vec
         }
     }
 
-    Ok(CompiledPolicy { name: name.to_string(), spec: spec.clone(), phi, by_type, exemptions })
+    let scope_types = spec.scope.resource_types.iter().map(|t| ResourceType::parse(t)).collect();
+    Ok(CompiledPolicy { name: name.to_string(), spec: spec.clone(), phi, by_type, scope_types, exemptions })
 }
 
 /// Why a resource is outside a policy.
@@ -235,7 +238,7 @@ impl CompiledPolicy {
         if !r.resource_type.is_known() {
             return Err(ScopeMiss::UnsupportedType);
         }
-        if !s.resource_types.is_empty() && !s.resource_types.iter().any(|t| ResourceType::parse(t) == r.resource_type) {
+        if !self.scope_types.is_empty() && !self.scope_types.contains(&r.resource_type) {
             return Err(ScopeMiss::ResourceType);
         }
         if let Some(a) = &r.account

@@ -110,3 +110,26 @@ pub fn ct_ignored(source: &str, name: &str, request: Value, response: Value) -> 
 pub fn ts(s: &str) -> jiff::Timestamp {
     s.parse().expect("test timestamp")
 }
+
+/// A bare configuration item in the notification layout, decoded: `created` sets
+/// `resourceCreationTime` (defaults depend on it for some types).
+#[allow(dead_code)] // each test binary uses a different subset
+pub fn config_item(resource_type: &str, configuration: Value, supplementary: Value, created: Option<&str>) -> Resource {
+    let mut ci = serde_json::json!({
+        "configurationItemVersion": "1.3",
+        "configurationItemCaptureTime": "2024-01-01T00:00:00.000Z",
+        "configurationStateId": 1704067200000_i64,
+        "awsAccountId": ACCOUNT,
+        "configurationItemStatus": "OK",
+        "resourceType": resource_type,
+        "resourceId": "r-1",
+        "awsRegion": "us-east-1",
+        "tags": {},
+        "configuration": configuration,
+        "supplementaryConfiguration": supplementary,
+    });
+    if let Some(t) = created {
+        ci["resourceCreationTime"] = Value::String(t.to_string());
+    }
+    snapshot(one(&decode_value(&ci).expect("decodes"))).clone()
+}

@@ -2,7 +2,7 @@
 
 use phiguard_api::Severity::{High, Low, Medium};
 
-use super::{flag_encryption, judge_encryption, missing};
+use super::{both_on, flag_encryption, judge_encryption, missing};
 use crate::catalogue::{Control, Ctx, Outcome, RemediationClass as Rc, Rule, Status, cite};
 use crate::model::{Encryption, KeyManager, Model, Resource, ResourceType as T};
 
@@ -399,14 +399,12 @@ fn cloudtrail_kms(ctx: &Ctx<'_>, r: &Resource) -> Outcome {
 
 fn workspaces(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
     let Model::WorkSpace(w) = &r.model else { return wrong_model() };
-    match (w.root_volume_encrypted, w.user_volume_encrypted) {
-        (Some(true), Some(true)) => Outcome::pass("root and user volumes encrypted"),
-        (Some(false), _) | (_, Some(false)) => Outcome::fail(format!(
-            "volume encryption off (root: {}, user: {})",
-            fmt_opt(w.root_volume_encrypted),
-            fmt_opt(w.user_volume_encrypted)
-        )),
-        _ => missing("root/user volume encryption"),
+    match both_on(
+        ("root volume encryption", w.root_volume_encrypted),
+        ("user volume encryption", w.user_volume_encrypted),
+    ) {
+        Ok(()) => Outcome::pass("root and user volumes encrypted"),
+        Err(o) => o,
     }
 }
 
@@ -560,12 +558,4 @@ fn kms_rotation(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
 
 pub(crate) fn wrong_model() -> Outcome {
     Outcome::unknown("resource model does not match its type (adapter defect)")
-}
-
-pub(crate) fn fmt_opt(b: Option<bool>) -> &'static str {
-    match b {
-        Some(true) => "on",
-        Some(false) => "off",
-        None => "unknown",
-    }
 }

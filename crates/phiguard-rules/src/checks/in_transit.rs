@@ -3,8 +3,8 @@
 use phiguard_api::Severity::{High, Medium};
 use phiguard_api::TlsVersion;
 
-use super::at_rest::{fmt_opt, wrong_model};
-use super::missing;
+use super::at_rest::wrong_model;
+use super::{both_on, missing};
 use crate::catalogue::{Control, Ctx, Outcome, RemediationClass as Rc, Rule, cite};
 use crate::iam::denies_insecure_transport;
 use crate::model::{ListenerAction, Model, ParameterGroupRef, PolicyDocument, Resource, ResourceType as T};
@@ -564,17 +564,13 @@ fn elasticache_transit(_ctx: &Ctx<'_>, r: &Resource) -> Outcome {
 
 fn opensearch_https(ctx: &Ctx<'_>, r: &Resource) -> Outcome {
     let Model::OpenSearchDomain(d) = &r.model else { return wrong_model() };
-    match (d.enforce_https, d.node_to_node_encryption) {
-        (Some(true), Some(true)) => match d.tls_security_policy.as_deref() {
-            None => missing("TLS security policy"),
-            Some(p) => judge_min_tls(ctx, tls::opensearch_min_tls(p), "TLS security policy"),
-        },
-        (Some(false), _) | (_, Some(false)) => Outcome::fail(format!(
-            "enforce HTTPS: {}, node-to-node encryption: {}",
-            fmt_opt(d.enforce_https),
-            fmt_opt(d.node_to_node_encryption)
-        )),
-        _ => missing("HTTPS enforcement / node-to-node encryption"),
+    if let Err(o) = both_on(("enforce HTTPS", d.enforce_https), ("node-to-node encryption", d.node_to_node_encryption))
+    {
+        return o;
+    }
+    match d.tls_security_policy.as_deref() {
+        None => missing("TLS security policy"),
+        Some(p) => judge_min_tls(ctx, tls::opensearch_min_tls(p), "TLS security policy"),
     }
 }
 

@@ -84,6 +84,23 @@ pub(crate) fn flag_encryption(encrypted: Option<bool>, key: Option<&String>) -> 
     encrypted.map(|on| if on { Encryption::Kms { key: key.cloned() } } else { Encryption::Off })
 }
 
+/// Two settings that must both be on: `Ok` when they are, else the failing or unknown outcome
+/// naming both.
+pub(crate) fn both_on(a: (&str, Option<bool>), b: (&str, Option<bool>)) -> Result<(), Outcome> {
+    let show = |v: Option<bool>| match v {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "unknown",
+    };
+    match (a.1, b.1) {
+        (Some(true), Some(true)) => Ok(()),
+        (Some(false), _) | (_, Some(false)) => {
+            Err(Outcome::fail(format!("{}: {}, {}: {}", a.0, show(a.1), b.0, show(b.1))))
+        }
+        _ => Err(Outcome::unknown(format!("{} / {}: not in the payload; needs a live read", a.0, b.0))),
+    }
+}
+
 pub(crate) fn missing(field: &'static str) -> Outcome {
     Outcome::unknown(Cow::Owned(format!("{field}: not in the payload; needs a live read")))
 }
