@@ -5,7 +5,7 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use jiff::civil::Date;
-use phiguard_aws::read::{ReadError, ReadOutcome, rds::read_db_instance, s3::read_bucket, sqs::read_queue};
+use phiguard_aws::read::{LiveReader, ReadError, ReadOutcome};
 use phiguard_aws::sqs::{Consumer, ConsumerConfig, ConsumerError, HandleError, Handler, StatsSnapshot};
 use phiguard_events::{Change, ChangeRecord, ResourceRef};
 use phiguard_rules::CompiledPolicy;
@@ -20,9 +20,7 @@ use crate::report::{render_json, render_table};
 /// message, which then stays on the queue for a later attempt.
 pub struct Evaluator {
     pub policies: Vec<CompiledPolicy>,
-    pub s3: aws_sdk_s3::Client,
-    pub sqs: aws_sdk_sqs::Client,
-    pub rds: aws_sdk_rds::Client,
+    pub reader: LiveReader,
     /// Callers whose changes are PhiGuard's own (its remediation role/session), as ARN
     /// wildcards: their CloudTrail events are ignored so remediation never re-triggers itself.
     pub own_principals: Vec<wildmatch::WildMatch>,
@@ -58,16 +56,8 @@ impl Evaluator {
             _ => None,
         };
         let Some(target) = target else { return Ok(record) };
-        let read = match target.resource_type {
-            ResourceType::S3Bucket => read_bucket(&self.s3, &target.id, target.account.as_deref()).await,
-            ResourceType::SqsQueue if target.id.starts_with("http") => read_queue(&self.sqs, &target.id).await,
-            // DescribeDBInstances takes the identifier or the ARN; Config ids are resource ids.
-            ResourceType::RdsDbInstance if target.arn.is_some() || !target.id.starts_with("db-") => {
-                read_db_instance(&self.rds, target.arn.as_deref().unwrap_or(&target.id)).await
-            }
-            // No reader yet: evaluate what the event says (unknowns stay unknown).
-            _ => return Ok(record),
-        };
+        // No reader for this type: evaluate what the event says (unknowns stay unknown).
+        let Some(read) = self.reader.read(&target).await else { return Ok(record) };
         let outcome = read.map_err(|e: ReadError| {
             HandleError(format!("live read failed ({} {} {})", e.service, e.operation, e.class))
         })?;
@@ -161,9 +151,7 @@ pub async fn serve(
     let sqs = aws_sdk_sqs::Client::new(&config);
     let evaluator = Evaluator {
         policies: opts.policies,
-        s3: phiguard_aws::s3_client(&config, &opts.settings),
-        sqs: sqs.clone(),
-        rds: aws_sdk_rds::Client::new(&config),
+        reader: LiveReader::new(&config, &opts.settings),
         own_principals: opts.own_principals,
         out: Mutex::new(opts.out),
         table: opts.table,

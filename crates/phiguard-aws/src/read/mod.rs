@@ -4,11 +4,14 @@
 //! A read either returns the whole resource, says it is gone, or fails: there are no partial
 //! results (remediation must never act on one).
 
+pub mod live;
 pub mod rds;
 pub mod s3;
 pub mod sqs;
 
 use phiguard_rules::model::Resource;
+
+pub use live::LiveReader;
 
 /// The result of a successful read.
 #[derive(Debug)]

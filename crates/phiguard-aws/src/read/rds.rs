@@ -120,3 +120,19 @@ async fn has_audit(client: &Client, groups: &[String]) -> Result<bool, ReadError
     }
     Ok(false)
 }
+
+/// Every DB instance in the client's region, by identifier and ARN.
+pub async fn list_db_instances(client: &Client) -> Result<Vec<phiguard_events::ResourceRef>, ReadError> {
+    let mut refs = Vec::new();
+    let mut pages = client.describe_db_instances().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| read_error("rds", "DescribeDBInstances", e))?;
+        for db in page.db_instances.unwrap_or_default() {
+            let Some(id) = db.db_instance_identifier else { continue };
+            let mut r = super::live::reference(ResourceType::RdsDbInstance, id);
+            r.arn = db.db_instance_arn;
+            refs.push(r);
+        }
+    }
+    Ok(refs)
+}

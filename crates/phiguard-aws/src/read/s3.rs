@@ -81,3 +81,19 @@ pub async fn read_bucket(client: &Client, name: &str, account: Option<&str>) -> 
     r.model = Model::S3Bucket(bucket);
     Ok(ReadOutcome::Found(Box::new(r)))
 }
+
+/// Every bucket of the account (ListBuckets is global; each bucket's region comes from its read).
+pub async fn list_buckets(client: &Client) -> Result<Vec<phiguard_events::ResourceRef>, ReadError> {
+    let mut refs = Vec::new();
+    let mut pages = client.list_buckets().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| read_error("s3", "ListBuckets", e))?;
+        for b in page.buckets.unwrap_or_default() {
+            let Some(name) = b.name else { continue };
+            let mut r = super::live::reference(ResourceType::S3Bucket, name.clone());
+            r.arn = Some(format!("arn:aws:s3:::{name}"));
+            refs.push(r);
+        }
+    }
+    Ok(refs)
+}

@@ -59,3 +59,16 @@ pub async fn read_queue(client: &Client, queue_url: &str) -> Result<ReadOutcome,
     r.model = Model::SqsQueue(SqsQueue { encryption: Some(encryption), policy: Some(policy) });
     Ok(ReadOutcome::Found(Box::new(r)))
 }
+
+/// Every queue of the account in the client's region, by URL.
+pub async fn list_queues(client: &Client) -> Result<Vec<phiguard_events::ResourceRef>, ReadError> {
+    let mut refs = Vec::new();
+    let mut pages = client.list_queues().max_results(1000).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| read_error("sqs", "ListQueues", e))?;
+        refs.extend(
+            page.queue_urls.unwrap_or_default().into_iter().map(|u| super::live::reference(ResourceType::SqsQueue, u)),
+        );
+    }
+    Ok(refs)
+}

@@ -1,0 +1,62 @@
+//! One entry point for every live reader: which types can be read, read one resource, and
+//! enumerate a type for the resync. The pipeline only talks to [`LiveReader`].
+
+use aws_config::SdkConfig;
+use phiguard_events::ResourceRef;
+use phiguard_rules::model::ResourceType;
+
+use super::{ReadError, ReadOutcome, rds, s3, sqs};
+use crate::AwsSettings;
+
+/// The service clients of one (account, region).
+#[derive(Clone, Debug)]
+pub struct LiveReader {
+    s3: aws_sdk_s3::Client,
+    sqs: aws_sdk_sqs::Client,
+    rds: aws_sdk_rds::Client,
+}
+
+impl LiveReader {
+    pub fn new(config: &SdkConfig, settings: &AwsSettings) -> LiveReader {
+        LiveReader {
+            s3: crate::s3_client(config, settings),
+            sqs: aws_sdk_sqs::Client::new(config),
+            rds: aws_sdk_rds::Client::new(config),
+        }
+    }
+
+    /// The types a live read (and a resync enumeration) exists for.
+    pub fn readable_types() -> &'static [ResourceType] {
+        &[ResourceType::S3Bucket, ResourceType::SqsQueue, ResourceType::RdsDbInstance]
+    }
+
+    /// Read one resource as it is now. `None`: no reader for this type or this kind of id
+    /// (the caller evaluates what the event said).
+    pub async fn read(&self, target: &ResourceRef) -> Option<Result<ReadOutcome, ReadError>> {
+        Some(match target.resource_type {
+            ResourceType::S3Bucket => s3::read_bucket(&self.s3, &target.id, target.account.as_deref()).await,
+            ResourceType::SqsQueue if target.id.starts_with("http") => sqs::read_queue(&self.sqs, &target.id).await,
+            // DescribeDBInstances takes the identifier or the ARN; Config ids are resource ids.
+            ResourceType::RdsDbInstance if target.arn.is_some() || !target.id.starts_with("db-") => {
+                rds::read_db_instance(&self.rds, target.arn.as_deref().unwrap_or(&target.id)).await
+            }
+            _ => return None,
+        })
+    }
+
+    /// Every resource of a type in this account and region, as references [`read`](Self::read)
+    /// accepts. `None`: the type cannot be enumerated.
+    pub async fn list(&self, resource_type: &ResourceType) -> Option<Result<Vec<ResourceRef>, ReadError>> {
+        Some(match resource_type {
+            ResourceType::S3Bucket => s3::list_buckets(&self.s3).await,
+            ResourceType::SqsQueue => sqs::list_queues(&self.sqs).await,
+            ResourceType::RdsDbInstance => rds::list_db_instances(&self.rds).await,
+            _ => return None,
+        })
+    }
+}
+
+/// A reference with just a type and an id (enumerators fill in what they know).
+pub(crate) fn reference(resource_type: ResourceType, id: impl Into<String>) -> ResourceRef {
+    ResourceRef { resource_type, id: id.into(), arn: None, account: None, region: None }
+}
