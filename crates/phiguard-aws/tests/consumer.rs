@@ -235,3 +235,96 @@ async fn slow_work_keeps_its_message_invisible() {
     assert_eq!(consumer.stats().snapshot().deleted, 1);
     assert_eq!(queue_depth(&client, &url).await, (0, 0));
 }
+
+/// Never finishes on its own; counts how many messages are being worked on at once.
+#[derive(Default)]
+struct Stuck {
+    started: AtomicUsize,
+}
+
+impl Handler for Stuck {
+    async fn handle(&self, _records: Vec<ChangeRecord>) -> Result<(), HandleError> {
+        self.started.fetch_add(1, Ordering::SeqCst);
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_releases_unfinished_work_within_the_grace_period() {
+    let moto = Moto::start();
+    let client = moto.sqs().await;
+    let url = queue(&client, "stuck", None).await;
+    for name in ["icu-a", "icu-b", "icu-c"] {
+        client.send_message().queue_url(&url).message_body(bucket_event(name)).send().await.unwrap();
+    }
+    let handler = Arc::new(Stuck::default());
+    let consumer = Arc::new(Consumer::new(
+        client.clone(),
+        ConsumerConfig { shutdown_grace: Duration::from_secs(1), receivers: 1, ..config(&url) },
+        handler.clone(),
+    ));
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let c = consumer.clone();
+    let task = tokio::spawn(async move { c.run(rx).await });
+    while handler.started.load(Ordering::SeqCst) < 3 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(consumer.stats().snapshot().in_flight, 3);
+    tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(6), task).await.expect("shutdown is bounded by the grace period").unwrap();
+    let stats = consumer.stats().snapshot();
+    assert_eq!((stats.released, stats.deleted, stats.in_flight), (3, 0, 0));
+    // Handed back with visibility 0: another replica can take them at once, nothing lost.
+    assert_eq!(queue_depth(&client, &url).await, (3, 0));
+}
+
+/// Holds each message for a moment, recording the most it ever held at once.
+#[derive(Default)]
+struct Concurrency {
+    now: AtomicUsize,
+    peak: AtomicUsize,
+    done: AtomicUsize,
+}
+
+impl Handler for Concurrency {
+    async fn handle(&self, _records: Vec<ChangeRecord>) -> Result<(), HandleError> {
+        let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(n, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.now.fetch_sub(1, Ordering::SeqCst);
+        self.done.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receivers_work_concurrently_within_their_bound() {
+    let moto = Moto::start();
+    let client = moto.sqs().await;
+    let url = queue(&client, "busy", None).await;
+    for i in 0..12 {
+        client.send_message().queue_url(&url).message_body(bucket_event(&format!("lab-{i}"))).send().await.unwrap();
+    }
+    let handler = Arc::new(Concurrency::default());
+    let consumer = Arc::new(Consumer::new(
+        client.clone(),
+        ConsumerConfig { receivers: 3, batch_size: 2, ..config(&url) },
+        handler.clone(),
+    ));
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let c = consumer.clone();
+    let task = tokio::spawn(async move { c.run(rx).await });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while handler.done.load(Ordering::SeqCst) < 12 {
+        assert!(std::time::Instant::now() < deadline, "not all messages were handled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tx.send(true).unwrap();
+    task.await.unwrap();
+    let peak = handler.peak.load(Ordering::SeqCst);
+    assert!(peak > 2, "several receivers overlap their work (peak {peak})");
+    assert!(peak <= 6, "at most receivers × batch size in flight (peak {peak})");
+    assert_eq!(consumer.stats().snapshot().deleted, 12);
+    assert_eq!(queue_depth(&client, &url).await, (0, 0));
+}

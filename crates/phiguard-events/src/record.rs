@@ -20,6 +20,8 @@ pub enum EnvelopeKind {
     /// A bare configuration item (notification or API/console layout), or a
     /// `GetResourceConfigHistory` / `BatchGetResourceConfig` response.
     ConfigurationItem,
+    /// Not a message: PhiGuard's own periodic enumeration and live read of the resource.
+    Resync,
 }
 
 impl EnvelopeKind {
@@ -32,6 +34,7 @@ impl EnvelopeKind {
             EnvelopeKind::CloudTrailRecord => "cloudtrail-record",
             EnvelopeKind::CloudTrailLogFile => "cloudtrail-logfile",
             EnvelopeKind::ConfigurationItem => "configuration-item",
+            EnvelopeKind::Resync => "resync",
         }
     }
 }

@@ -267,6 +267,16 @@ impl CompiledPolicy {
         Ok(())
     }
 
+    /// Could a resource of this type, account and region be in scope (tags aside)? The resync
+    /// uses it to enumerate only what some policy may judge.
+    pub fn may_scope(&self, t: &ResourceType, account: Option<&str>, region: Option<&str>) -> bool {
+        let s = &self.spec.scope;
+        (self.scope_types.is_empty() || self.scope_types.contains(t))
+            && !self.rules_for(t).is_empty()
+            && account.is_none_or(|a| s.accounts.is_empty() || s.accounts.iter().any(|x| x == a))
+            && region.is_none_or(|r| s.regions.is_empty() || s.regions.iter().any(|x| x == r))
+    }
+
     /// The unexpired exemption covering (rule, resource), if any. An exemption applies
     /// through the whole of its expiry day (UTC).
     pub fn exemption(&self, rule_id: &str, resource_id: &str, today: Date) -> Option<&CompiledExemption> {

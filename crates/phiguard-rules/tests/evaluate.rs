@@ -220,6 +220,12 @@ fn scope_filters_account_region_type_and_tags() {
     .unwrap();
     let ok = bucket(|_| {});
     assert!(matches!(evaluate(&p, &ok, TODAY), Evaluation::Evaluated(_)));
+    // What the resync enumerates: the scoped type in the scoped account and region only.
+    assert!(p.may_scope(&ResourceType::S3Bucket, Some("111122223333"), Some("us-east-1")));
+    assert!(p.may_scope(&ResourceType::S3Bucket, None, None), "unknown account/region may be in scope");
+    assert!(!p.may_scope(&ResourceType::S3Bucket, Some("444455556666"), Some("us-east-1")));
+    assert!(!p.may_scope(&ResourceType::S3Bucket, Some("111122223333"), Some("eu-west-1")));
+    assert!(!p.may_scope(&ResourceType::SqsQueue, Some("111122223333"), Some("us-east-1")));
     let mut other_account = ok.clone();
     other_account.account = Some("444455556666".into());
     assert!(matches!(evaluate(&p, &other_account, TODAY), Evaluation::OutOfScope(ScopeMiss::Account)));

@@ -3,5 +3,7 @@
 pub mod check;
 pub mod dedupe;
 pub mod report;
+pub mod resync;
 pub mod rules_doc;
 pub mod run;
+pub mod scan;

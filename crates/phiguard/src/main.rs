@@ -8,8 +8,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 use phiguard_cli::check::{check_input, read_inputs};
 use phiguard_cli::report::{Handling, Totals, render_json, render_table};
+use phiguard_cli::resync::ResyncOptions;
 use phiguard_cli::rules_doc;
-use phiguard_cli::run::RunOptions;
+use phiguard_cli::run::{AwsOptions, RunOptions};
 use phiguard_rules::{CompiledPolicy, Status};
 
 #[derive(Parser)]
@@ -51,12 +52,8 @@ enum Command {
         /// A HipaaPolicy YAML file or directory (repeatable). Default: the built-in baseline.
         #[arg(long = "policies", short = 'p')]
         policies: Vec<PathBuf>,
-        /// AWS endpoint override, e.g. a local emulator (also AWS_ENDPOINT_URL).
-        #[arg(long, env = "PHIGUARD_ENDPOINT_URL")]
-        endpoint_url: Option<String>,
-        /// AWS region (default: the SDK's chain: AWS_REGION, profile, instance metadata).
-        #[arg(long, env = "AWS_REGION")]
-        region: Option<String>,
+        #[command(flatten)]
+        aws: AwsArgs,
         /// Append findings to this file instead of stdout.
         #[arg(long)]
         findings: Option<PathBuf>,
@@ -75,6 +72,40 @@ enum Command {
         /// `arn:aws:sts::*:assumed-role/phiguard-remediator/*`.
         #[arg(long = "own-principal", env = "PHIGUARD_OWN_PRINCIPALS", value_delimiter = ',')]
         own_principals: Vec<String>,
+        /// Concurrent queue receivers (each works on up to 10 messages at once).
+        #[arg(long, env = "PHIGUARD_RECEIVERS", default_value_t = 2)]
+        receivers: usize,
+        /// On SIGTERM, how long in-flight work may still run before its messages are handed
+        /// back to the queue (e.g. `20s`).
+        #[arg(long, env = "PHIGUARD_SHUTDOWN_GRACE", default_value = "20s")]
+        shutdown_grace: jiff::SignedDuration,
+        /// Pause between full resyncs (enumerate, read and evaluate everything in scope; the
+        /// backstop for lost events), e.g. `6h`; `0s` turns the resync off. Not with
+        /// `--until-idle`.
+        #[arg(long, env = "PHIGUARD_RESYNC_INTERVAL", default_value = "6h")]
+        resync_interval: jiff::SignedDuration,
+        #[command(flatten)]
+        resync: ResyncArgs,
+    },
+    /// One full resync and exit: enumerate every resource the policies may scope (per account,
+    /// region and type with a live reader), read each one, evaluate, and print one report.
+    /// Exit 0: nothing fails; 1: something fails; 2: errors.
+    Scan {
+        /// A HipaaPolicy YAML file or directory (repeatable). Default: the built-in baseline.
+        #[arg(long = "policies", short = 'p')]
+        policies: Vec<PathBuf>,
+        #[command(flatten)]
+        aws: AwsArgs,
+        #[command(flatten)]
+        resync: ResyncArgs,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+        format: CheckFormat,
+        /// Evaluate exemption expiry as of this date (YYYY-MM-DD, UTC). Default: today.
+        #[arg(long)]
+        as_of: Option<Date>,
+        /// List passing and not-applicable rules in the table too.
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Create or verify the event queue (SSE on), its dead-letter queue and redrive policy, the
     /// queue policy for EventBridge and SNS, and the EventBridge rules that route AWS Config
@@ -110,6 +141,64 @@ enum Command {
     },
     /// Print the HipaaPolicy CustomResourceDefinition (YAML).
     Crd,
+}
+
+/// Where AWS is and which accounts and regions to look at.
+#[derive(clap::Args, Clone, Debug)]
+struct AwsArgs {
+    /// AWS endpoint override, e.g. a local emulator.
+    #[arg(long, env = "PHIGUARD_ENDPOINT_URL")]
+    endpoint_url: Option<String>,
+    /// AWS region (default: the SDK's chain: AWS_REGION, profile, instance metadata).
+    #[arg(long, env = "AWS_REGION")]
+    region: Option<String>,
+    /// Role to assume for reads in accounts other than PhiGuard's own; `{account}` is
+    /// replaced by the account id. Without it, other accounts' events are evaluated as they
+    /// arrive, without live reads.
+    #[arg(long, env = "PHIGUARD_ROLE_TEMPLATE", value_name = "ARN")]
+    role_template: Option<String>,
+}
+
+impl AwsArgs {
+    fn options(&self) -> AwsOptions {
+        AwsOptions {
+            settings: phiguard_aws::AwsSettings {
+                region: self.region.clone(),
+                endpoint_url: self.endpoint_url.clone(),
+                static_credentials: None,
+            },
+            role_template: self.role_template.clone(),
+        }
+    }
+}
+
+/// What the resync enumerates, and how fast.
+#[derive(clap::Args, Clone, Debug)]
+struct ResyncArgs {
+    /// Regions to enumerate (repeatable or comma-separated). Default: the configured region.
+    #[arg(long = "resync-region", env = "PHIGUARD_RESYNC_REGIONS", value_delimiter = ',')]
+    regions: Vec<String>,
+    /// Other accounts to enumerate, through `--role-template` (repeatable or comma-separated).
+    #[arg(long = "resync-account", env = "PHIGUARD_RESYNC_ACCOUNTS", value_delimiter = ',')]
+    accounts: Vec<String>,
+    /// Resources read per second at most (each read is a few API calls).
+    #[arg(long, env = "PHIGUARD_RESYNC_RATE", default_value_t = 20.0)]
+    resync_rate: f64,
+    /// Reads in flight at once.
+    #[arg(long, env = "PHIGUARD_RESYNC_CONCURRENCY", default_value_t = 4)]
+    resync_concurrency: usize,
+}
+
+impl ResyncArgs {
+    fn options(&self, interval: Option<jiff::SignedDuration>) -> ResyncOptions {
+        ResyncOptions {
+            regions: self.regions.clone(),
+            accounts: self.accounts.clone(),
+            rate: self.resync_rate,
+            concurrency: self.resync_concurrency,
+            interval: interval.and_then(|d| d.try_into().ok()).unwrap_or(ResyncOptions::default().interval),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -188,13 +277,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run {
             queue_url,
             policies,
-            endpoint_url,
-            region,
+            aws,
             findings,
             until_idle,
             format,
             as_of,
             own_principals,
+            receivers,
+            shutdown_grace,
+            resync_interval,
+            resync,
         } => {
             let policies = load_policies(&policies).context("loading policies")?;
             let out: Box<dyn std::io::Write + Send> = match &findings {
@@ -207,19 +299,48 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
                 None => Box::new(std::io::stdout()),
             };
+            let resync = (!until_idle && resync_interval.is_positive()).then(|| resync.options(Some(resync_interval)));
             let opts = RunOptions {
                 queue_url,
-                settings: phiguard_aws::AwsSettings { region, endpoint_url, static_credentials: None },
+                aws: aws.options(),
                 policies,
                 out,
                 table: matches!(format, CheckFormat::Table),
                 until_idle,
                 as_of,
                 own_principals: own_principals.iter().map(|p| wildmatch::WildMatch::new(p)).collect(),
+                receivers,
+                shutdown_grace: shutdown_grace.try_into().unwrap_or(std::time::Duration::from_secs(20)),
+                resync,
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(serve(opts))?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Scan { policies, aws, resync, format, as_of, verbose } => {
+            let policies = load_policies(&policies).context("loading policies")?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let (items, report) =
+                runtime.block_on(phiguard_cli::scan::scan(policies, aws.options(), resync.options(None), as_of));
+            match format {
+                CheckFormat::Json => print!("{}", render_json(&items)),
+                CheckFormat::Table => print!("{}", render_table(&items, verbose)),
+            }
+            eprintln!(
+                "scan: {} listed, {} evaluated, {} errors in {:.1} s",
+                report.listed,
+                report.evaluated,
+                report.errors,
+                report.duration.as_secs_f64()
+            );
+            let totals = Totals::of(&items);
+            Ok(if report.errors > 0 {
+                ExitCode::from(2)
+            } else if totals.count(Status::Fail) > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Crd => {
             print!("{}", phiguard_api::crd::crd_yaml());

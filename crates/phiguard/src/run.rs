@@ -3,49 +3,83 @@
 
 use std::io::Write;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use jiff::civil::Date;
-use phiguard_aws::read::{LiveReader, ReadError, ReadOutcome};
+use phiguard_aws::read::{ReadOutcome, ReaderPool};
 use phiguard_aws::sqs::{Consumer, ConsumerConfig, ConsumerError, HandleError, Handler, StatsSnapshot};
 use phiguard_events::{Change, ChangeRecord, ResourceRef};
 use phiguard_rules::CompiledPolicy;
-use phiguard_rules::model::ResourceType;
-use tracing::debug;
+use phiguard_rules::model::{Resource, ResourceType, StateSource};
+use tracing::{debug, info};
 
 use crate::check::check_record;
 use crate::dedupe::RecentIds;
-use crate::report::{render_json, render_table};
+use crate::report::{ResultItem, render_json, render_table};
+use crate::resync::{ResyncOptions, resync};
+
+/// How long after an event a resource that cannot be found yet is taken to be "not readable
+/// yet" (AWS APIs are eventually consistent) rather than gone.
+#[derive(Clone, Debug)]
+pub struct Consistency {
+    /// Events younger than this whose resource reads as missing are retried.
+    pub window: Duration,
+    /// In-process retries before the message is handed back for a later attempt.
+    pub tries: u32,
+    /// First pause between tries; doubles each time.
+    pub pause: Duration,
+}
+
+impl Default for Consistency {
+    fn default() -> Self {
+        Consistency { window: Duration::from_secs(15 * 60), tries: 3, pause: Duration::from_millis(500) }
+    }
+}
+
+/// Where findings go.
+pub enum Sink {
+    /// Written as they are made: JSON Lines, or a human block per message.
+    Stream { out: Mutex<Box<dyn Write + Send>>, table: bool },
+    /// Kept for one report at the end (`phiguard scan`).
+    Collect(Mutex<Vec<ResultItem>>),
+}
 
 /// The queue handler: live read → evaluate → write. A failed read or write fails the
 /// message, which then stays on the queue for a later attempt.
 pub struct Evaluator {
     pub policies: Vec<CompiledPolicy>,
-    pub reader: LiveReader,
+    pub readers: ReaderPool,
     /// Callers whose changes are PhiGuard's own (its remediation role/session), as ARN
     /// wildcards: their CloudTrail events are ignored so remediation never re-triggers itself.
     pub own_principals: Vec<wildmatch::WildMatch>,
-    pub out: Mutex<Box<dyn Write + Send>>,
-    /// Human blocks (one per message) instead of JSON Lines.
-    pub table: bool,
+    pub sink: Sink,
     /// Change ids already evaluated.
     pub seen: RecentIds,
     /// Fixed evaluation date (tests, reproducible runs); `None`: today, UTC.
     pub as_of: Option<Date>,
+    pub consistency: Consistency,
+}
+
+/// What a refresh made of a record.
+struct Refreshed {
+    record: ChangeRecord,
+    /// The resource could not be read yet: evaluate what is known now, try again later.
+    retry_later: bool,
 }
 
 impl Evaluator {
-    fn today(&self) -> Date {
+    pub fn today(&self) -> Date {
         self.as_of.unwrap_or_else(|| jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::now()).date())
     }
 
     /// Replace what an event says with the resource as it is now, where a reader exists.
     /// Events only decide what to look at: the newest state is the truth.
-    async fn refresh(&self, mut record: ChangeRecord) -> Result<ChangeRecord, HandleError> {
+    async fn refresh(&self, mut record: ChangeRecord) -> Result<Refreshed, HandleError> {
         if let Some(caller) = &record.caller_arn
             && self.own_principals.iter().any(|p| p.matches(caller))
         {
             record.change = Change::Ignored { reason: "own-change", detail: "made by PhiGuard's own principal".into() };
-            return Ok(record);
+            return Ok(Refreshed { record, retry_later: false });
         }
         let target: Option<ResourceRef> = match &record.change {
             Change::Partial(r) => Some(ResourceRef::of(r)),
@@ -55,18 +89,76 @@ impl Evaluator {
             Change::Snapshot(r) if r.resource_type == ResourceType::RdsDbInstance => Some(ResourceRef::of(r)),
             _ => None,
         };
-        let Some(target) = target else { return Ok(record) };
-        // No reader for this type: evaluate what the event says (unknowns stay unknown).
-        let Some(read) = self.reader.read(&target).await else { return Ok(record) };
-        let outcome = read.map_err(|e: ReadError| {
-            HandleError(format!("live read failed ({} {} {})", e.service, e.operation, e.class))
-        })?;
-        record.change = match outcome {
-            ReadOutcome::Found(r) => Change::Snapshot(*r),
-            ReadOutcome::Gone => Change::Deleted(target),
+        let Some(target) = target else { return Ok(Refreshed { record, retry_later: false }) };
+        let reader = match self.readers.reader(target.account.as_deref(), target.region.as_deref()).await {
+            Ok(reader) => reader,
+            Err(e) => {
+                // Evaluate what the event says; unknowns stay unknown.
+                debug!(error = %e, "no live read for this account");
+                return Ok(Refreshed { record, retry_later: false });
+            }
+        };
+        let young = record
+            .time
+            .is_some_and(|t| jiff::Timestamp::now().duration_since(t).unsigned_abs() < self.consistency.window);
+        let mut pause = self.consistency.pause;
+        let mut tries = 0;
+        let outcome = loop {
+            // No reader for this type: evaluate what the event says (unknowns stay unknown).
+            let Some(read) = reader.read(&target).await else {
+                return Ok(Refreshed { record, retry_later: false });
+            };
+            let outcome =
+                read.map_err(|e| HandleError(format!("live read failed ({} {} {})", e.service, e.operation, e.class)))?;
+            if matches!(outcome, ReadOutcome::Gone) && young && tries < self.consistency.tries {
+                tries += 1;
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+                continue;
+            }
+            break outcome;
+        };
+        let retry_later = match outcome {
+            ReadOutcome::Found(r) => {
+                record.change = Change::Snapshot(*r);
+                false
+            }
+            // Just changed and not readable yet: neither gone nor judged. Every rule answers
+            // unknown now, and the message comes back for another look.
+            ReadOutcome::Gone if young => {
+                let mut r = Resource::new(target.resource_type.clone(), target.id.clone(), StateSource::LiveRead);
+                r.arn = target.arn.clone();
+                r.account = target.account.clone();
+                r.region = target.region.clone();
+                r.assumptions.push("not readable yet (AWS is eventually consistent); read again later".into());
+                record.change = Change::Partial(r);
+                true
+            }
+            ReadOutcome::Gone => {
+                record.change = Change::Deleted(target);
+                false
+            }
         };
         debug!(event_id = record.event_id.as_deref().unwrap_or("?"), "refreshed by a live read");
-        Ok(record)
+        Ok(Refreshed { record, retry_later })
+    }
+
+    /// Hand evaluated items on. An error keeps the message for a later attempt.
+    pub fn write(&self, items: Vec<ResultItem>) -> Result<(), HandleError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        match &self.sink {
+            Sink::Collect(all) => all.lock().unwrap_or_else(|e| e.into_inner()).extend(items),
+            Sink::Stream { out, table } => {
+                let text = if *table { render_table(&items, false) + "\n" } else { render_json(&items) };
+                let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+                out.write_all(text.as_bytes())
+                    .and_then(|()| out.flush())
+                    .map_err(|e| HandleError(format!("writing findings: {e}")))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -90,6 +182,7 @@ impl Evaluator {
     ) -> Result<(), HandleError> {
         let today = self.today();
         let mut items = Vec::new();
+        let mut retry_later = false;
         for record in records {
             // Ids are qualified by the resource: Config state ids are per resource, and one
             // CloudTrail event may describe several (a RunInstances with several volumes).
@@ -105,16 +198,14 @@ impl Evaluator {
                 }
                 claimed.push(id);
             }
-            let record = self.refresh(record).await?;
-            let label = format!("queue event {}", record.event_id.as_deref().unwrap_or("without id"));
-            items.extend(check_record(&label, record, &self.policies, today));
+            let refreshed = self.refresh(record).await?;
+            retry_later |= refreshed.retry_later;
+            let label = format!("queue event {}", refreshed.record.event_id.as_deref().unwrap_or("without id"));
+            items.extend(check_record(&label, refreshed.record, &self.policies, today));
         }
-        if !items.is_empty() {
-            let text = if self.table { render_table(&items, false) + "\n" } else { render_json(&items) };
-            let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-            out.write_all(text.as_bytes())
-                .and_then(|()| out.flush())
-                .map_err(|e| HandleError(format!("writing findings: {e}")))?;
+        self.write(items)?;
+        if retry_later {
+            return Err(HandleError("a resource is not readable yet; evaluated as unknown, will read again".into()));
         }
         Ok(())
     }
@@ -129,10 +220,28 @@ fn change_key(change: &Change) -> String {
     }
 }
 
+/// Where reads go and as whom.
+#[derive(Clone, Debug, Default)]
+pub struct AwsOptions {
+    pub settings: phiguard_aws::AwsSettings,
+    /// Role to assume in accounts other than PhiGuard's own, `{account}` replaced, e.g.
+    /// `arn:aws:iam::{account}:role/phiguard-reader`.
+    pub role_template: Option<String>,
+}
+
+impl AwsOptions {
+    pub async fn pool(&self) -> (aws_config::SdkConfig, ReaderPool) {
+        let config = phiguard_aws::sdk_config(&self.settings).await;
+        let home = phiguard_aws::read::caller_account(&config).await;
+        let pool = ReaderPool::new(config.clone(), self.settings.clone(), home, self.role_template.clone());
+        (config, pool)
+    }
+}
+
 /// Everything `phiguard run` needs.
 pub struct RunOptions {
     pub queue_url: String,
-    pub settings: phiguard_aws::AwsSettings,
+    pub aws: AwsOptions,
     pub policies: Vec<CompiledPolicy>,
     pub out: Box<dyn Write + Send>,
     pub table: bool,
@@ -140,31 +249,37 @@ pub struct RunOptions {
     pub until_idle: bool,
     pub as_of: Option<Date>,
     pub own_principals: Vec<wildmatch::WildMatch>,
+    pub receivers: usize,
+    pub shutdown_grace: Duration,
+    /// Periodic resync (`None`: off). Runs once at start, then every `interval`.
+    pub resync: Option<ResyncOptions>,
 }
 
 /// Consume until the queue is idle (`until_idle`) or `shutdown` turns true.
 pub async fn serve(
     opts: RunOptions,
-    shutdown: tokio::sync::watch::Receiver<bool>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<StatsSnapshot, ConsumerError> {
-    let config = phiguard_aws::sdk_config(&opts.settings).await;
+    let (config, readers) = opts.aws.pool().await;
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let evaluator = Evaluator {
+    let evaluator = std::sync::Arc::new(Evaluator {
         policies: opts.policies,
-        reader: LiveReader::new(&config, &opts.settings),
+        readers,
         own_principals: opts.own_principals,
-        out: Mutex::new(opts.out),
-        table: opts.table,
+        sink: Sink::Stream { out: Mutex::new(opts.out), table: opts.table },
         seen: RecentIds::new(50_000),
         as_of: opts.as_of,
-    };
+        consistency: Consistency::default(),
+    });
     let queue_url = opts.queue_url.clone();
     let sqs_probe = sqs.clone();
     let mut consumer_config = ConsumerConfig::new(opts.queue_url);
+    consumer_config.receivers = opts.receivers.max(1);
+    consumer_config.shutdown_grace = opts.shutdown_grace;
     if opts.until_idle {
-        consumer_config.wait_time = std::time::Duration::from_secs(1);
+        consumer_config.wait_time = Duration::from_secs(1);
     }
-    let consumer = Consumer::new(sqs, consumer_config, std::sync::Arc::new(evaluator));
+    let consumer = Consumer::new(sqs, consumer_config, evaluator.clone());
     if opts.until_idle {
         // An empty receive is not proof of an empty queue (SQS samples its servers): stop
         // only when the queue also reports no visible messages.
@@ -173,8 +288,32 @@ pub async fn serve(
                 break;
             }
         }
-    } else {
-        consumer.run(shutdown).await;
+        return Ok(consumer.stats().snapshot());
+    }
+    let resync_task = opts.resync.map(|resync_opts| {
+        let evaluator = evaluator.clone();
+        let mut stop = shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                let report = resync(&evaluator, &resync_opts, stop.clone()).await;
+                info!(
+                    listed = report.listed,
+                    evaluated = report.evaluated,
+                    errors = report.errors,
+                    seconds = report.duration.as_secs_f64(),
+                    "resync finished"
+                );
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => break,
+                    () = tokio::time::sleep(resync_opts.interval) => {}
+                }
+            }
+        })
+    });
+    consumer.run(shutdown.clone()).await;
+    let _ = shutdown.wait_for(|s| *s).await;
+    if let Some(task) = resync_task {
+        task.abort();
     }
     Ok(consumer.stats().snapshot())
 }

@@ -12,21 +12,21 @@ use support::Moto;
 
 /// An EventBridge "AWS API Call via CloudTrail" event, as it lands on the queue.
 fn cloudtrail_event(event_name: &str, bucket: &str) -> String {
-    cloudtrail_event_by(event_name, bucket, "arn:aws:sts::111122223333:assumed-role/ci/deploy")
+    cloudtrail_event_by(event_name, bucket, "arn:aws:sts::123456789012:assumed-role/ci/deploy")
 }
 
 fn cloudtrail_event_by(event_name: &str, bucket: &str, caller: &str) -> String {
     json!({
         "version": "0", "id": format!("eb-{event_name}-{bucket}"), "detail-type": "AWS API Call via CloudTrail",
-        "source": "aws.s3", "account": "111122223333", "time": "2026-11-28T12:00:00Z", "region": "us-east-1",
+        "source": "aws.s3", "account": "123456789012", "time": "2026-11-28T12:00:00Z", "region": "us-east-1",
         "resources": [],
         "detail": {
             "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z", "eventSource": "s3.amazonaws.com",
             "eventName": event_name, "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.8",
-            "userIdentity": {"type": "AssumedRole", "arn": caller, "accountId": "111122223333"},
+            "userIdentity": {"type": "AssumedRole", "arn": caller, "accountId": "123456789012"},
             "requestParameters": {"bucketName": bucket, "Host": format!("{bucket}.s3.amazonaws.com")},
             "responseElements": null, "eventID": format!("ct-{event_name}-{bucket}"), "readOnly": false,
-            "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "111122223333"
+            "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "123456789012"
         }
     })
     .to_string()
@@ -63,7 +63,7 @@ async fn events_become_findings_from_live_reads() {
         .message_body(cloudtrail_event_by(
             "PutBucketEncryption",
             "pathology-slides",
-            "arn:aws:sts::111122223333:assumed-role/phiguard-remediator/session-1",
+            "arn:aws:sts::123456789012:assumed-role/phiguard-remediator/session-1",
         ))
         .send()
         .await
@@ -81,10 +81,10 @@ async fn events_become_findings_from_live_reads() {
     let set_attrs = json!({
         "eventVersion": "1.09", "eventTime": "2026-11-28T12:01:00Z", "eventSource": "sqs.amazonaws.com",
         "eventName": "SetQueueAttributes", "awsRegion": "us-east-1",
-        "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/ci/deploy", "accountId": "111122223333"},
+        "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ci/deploy", "accountId": "123456789012"},
         "requestParameters": {"queueUrl": hl7, "attributes": {"SqsManagedSseEnabled": "false"}},
         "responseElements": null, "eventID": "ct-sqs-1", "readOnly": false, "eventType": "AwsApiCall",
-        "recipientAccountId": "111122223333"
+        "recipientAccountId": "123456789012"
     });
     sqs.send_message().queue_url(&url).message_body(set_attrs.to_string()).send().await.unwrap();
     // Not a payload PhiGuard consumes: counted, left on the queue for the dead-letter path.
@@ -190,4 +190,108 @@ async fn setup_wires_eventbridge_to_run() {
     assert_eq!((tls["status"].as_str(), tls["source"].as_str()), (Some("fail"), Some("live-read")));
     assert_eq!(tls["event"]["envelope"], "eventbridge-cloudtrail");
     std::fs::remove_file(&findings).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_just_created_resource_that_cannot_be_read_yet_is_unknown_and_retried() {
+    let moto = Moto::start();
+    let sqs = moto.sqs().await;
+    let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
+    // An event from a moment ago about a bucket S3 does not show yet (eventual consistency).
+    let now = jiff::Timestamp::now().to_string();
+    let event = cloudtrail_event("CreateBucket", "radiology-new").replace("2026-11-28T12:00:00Z", &now);
+    sqs.send_message().queue_url(&url).message_body(event).send().await.unwrap();
+
+    let findings = std::env::temp_dir().join(format!("phiguard-young-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&findings);
+    let out = Command::new(env!("CARGO_BIN_EXE_phiguard"))
+        .args(["run", "--queue-url", &url, "--endpoint-url", &moto.endpoint, "--region", "us-east-1", "--until-idle"])
+        .args(["--findings", findings.to_str().unwrap()])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<Value> =
+        std::fs::read_to_string(&findings).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mine: Vec<&Value> = lines.iter().filter(|l| l["resource"]["id"] == "radiology-new").collect();
+    assert!(!mine.is_empty(), "the resource is reported: {lines:?}");
+    assert!(mine.iter().all(|l| l["handling"] != "deleted"), "a young missing resource is not taken as gone");
+    let encrypted = mine.iter().find(|l| l["rule"] == "s3-bucket-default-encryption").expect("judged, as unknown");
+    assert_eq!(encrypted["status"], "unknown");
+    assert!(stderr.contains("retried=1"), "the message is handed back for another read: {stderr}");
+    // Not deleted: it waits (invisible, backing off) for the next attempt.
+    assert_eq!(support::queue_depth(&sqs, &url).await, (0, 1));
+    std::fs::remove_file(&findings).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_enumerates_and_judges_what_the_policies_scope() {
+    let moto = Moto::start();
+    let s3 = moto.s3().await;
+    let sqs = moto.sqs().await;
+    for b in ["cardiology-archive", "billing-exports"] {
+        s3.create_bucket().bucket(b).send().await.unwrap();
+    }
+    let sse = aws_sdk_s3::types::ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
+        .kms_master_key_id("alias/phi")
+        .build()
+        .unwrap();
+    let rule =
+        aws_sdk_s3::types::ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(sse).build();
+    let config = aws_sdk_s3::types::ServerSideEncryptionConfiguration::builder().rules(rule).build().unwrap();
+    s3.put_bucket_encryption()
+        .bucket("cardiology-archive")
+        .server_side_encryption_configuration(config)
+        .send()
+        .await
+        .unwrap();
+    sqs.create_queue()
+        .queue_name("lab-results")
+        .attributes(QueueAttributeName::SqsManagedSseEnabled, "false")
+        .send()
+        .await
+        .unwrap();
+
+    let scan = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_phiguard"))
+            .args(["scan", "--endpoint-url", &moto.endpoint, "--region", "us-east-1", "--format", "json"])
+            .args(["--as-of", "2026-11-29"])
+            .args(extra)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .output()
+            .unwrap()
+    };
+    let status = |lines: &[Value], id: &str, rule: &str| {
+        lines
+            .iter()
+            .find(|l| l["rule"] == rule && l["resource"]["id"].as_str().is_some_and(|n| n.ends_with(id)))
+            .map(|l| l["status"].as_str().unwrap().to_string())
+    };
+    let out = scan(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "something fails: {stderr}");
+    assert!(stderr.contains("scan: 3 listed, 3 evaluated, 0 errors"), "{stderr}");
+    let lines: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(status(&lines, "cardiology-archive", "s3-bucket-default-encryption").as_deref(), Some("pass"));
+    assert_eq!(status(&lines, "billing-exports", "s3-bucket-default-encryption").as_deref(), Some("fail"));
+    assert_eq!(status(&lines, "lab-results", "sqs-queue-encrypted").as_deref(), Some("fail"));
+    assert!(lines.iter().all(|l| l["source"] == "live-read" && l["event"]["envelope"] == "resync"));
+
+    // A policy that scopes only S3 buckets: queues are not even listed.
+    let dir = std::env::temp_dir().join(format!("phiguard-scan-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("s3-only.yaml"),
+        "apiVersion: phiguard.io/v1alpha1\nkind: HipaaPolicy\nmetadata:\n  name: s3-only\nspec:\n  scope:\n    resourceTypes: [\"AWS::S3::Bucket\"]\n",
+    )
+    .unwrap();
+    let out = scan(&["--policies", dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("scan: 2 listed, 2 evaluated, 0 errors"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -5,6 +5,7 @@
 //! results (remediation must never act on one).
 
 pub mod live;
+pub mod pool;
 pub mod rds;
 pub mod s3;
 pub mod sqs;
@@ -12,6 +13,7 @@ pub mod sqs;
 use phiguard_rules::model::Resource;
 
 pub use live::LiveReader;
+pub use pool::{PoolError, ReaderPool, caller_account};
 
 /// The result of a successful read.
 #[derive(Debug)]

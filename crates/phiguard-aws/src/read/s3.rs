@@ -26,6 +26,17 @@ pub async fn read_bucket(client: &Client, name: &str, account: Option<&str>) -> 
         Err(e) => return Err(read_error("s3", "GetBucketLocation", e)),
     };
 
+    // Bucket-level calls must go to the bucket's own region (elsewhere S3 answers with a
+    // redirect); ListBuckets and GetBucketLocation work from any.
+    let regional;
+    let client = if client.config().region().is_some_and(|r| r.as_ref() != region) {
+        regional =
+            Client::from_conf(client.config().to_builder().region(aws_config::Region::new(region.clone())).build());
+        &regional
+    } else {
+        client
+    };
+
     let mut bucket = S3Bucket::default();
     match client.get_bucket_encryption().bucket(name).send().await {
         Ok(out) => {

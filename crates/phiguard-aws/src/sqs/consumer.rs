@@ -51,6 +51,13 @@ pub struct ConsumerConfig {
     /// While a batch is being worked on, extend its messages' visibility every `heartbeat`
     /// to `2 × heartbeat`, so slow work is not redelivered to another replica meanwhile.
     pub heartbeat: Duration,
+    /// Concurrent receive loops. Each works through its batch before it receives again, so
+    /// at most `receivers × batch_size` messages are in flight (backpressure without a
+    /// buffer: a message waiting in a channel would burn its visibility timeout unworked).
+    pub receivers: usize,
+    /// On shutdown, how long in-flight work may still run; after that it is abandoned and
+    /// its messages released (visible again at once) for another replica.
+    pub shutdown_grace: Duration,
 }
 
 impl ConsumerConfig {
@@ -63,6 +70,8 @@ impl ConsumerConfig {
             reject_visibility: Duration::from_secs(30),
             receive_error_pause: Duration::from_secs(5),
             heartbeat: Duration::from_secs(30),
+            receivers: 2,
+            shutdown_grace: Duration::from_secs(20),
         }
     }
 }
@@ -99,16 +108,22 @@ impl<H: Handler> Consumer<H> {
         Ok(n)
     }
 
-    /// Consume until `shutdown` turns true. A long poll in progress is abandoned at once (no
-    /// message was taken); work in progress finishes before the loop returns.
-    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+    /// Consume with `config.receivers` concurrent loops until `shutdown` turns true. A long
+    /// poll in progress is abandoned at once (no message was taken); work in progress gets
+    /// `shutdown_grace` to finish, then its messages are released for redelivery.
+    pub async fn run(&self, shutdown: watch::Receiver<bool>) {
+        let loops = (0..self.config.receivers.max(1)).map(|_| self.receive_loop(shutdown.clone()));
+        futures_util::future::join_all(loops).await;
+    }
+
+    async fn receive_loop(&self, mut shutdown: watch::Receiver<bool>) {
         while !*shutdown.borrow() {
             let received = tokio::select! {
                 _ = shutdown.changed() => break,
                 r = self.receive() => r,
             };
             match received {
-                Ok(messages) => self.process(messages).await,
+                Ok(messages) => self.process_until(messages, shutdown.clone()).await,
                 Err(e) => {
                     warn!(error = %e, "queue receive failed; retrying");
                     tokio::select! {
@@ -140,6 +155,12 @@ impl<H: Handler> Consumer<H> {
     }
 
     async fn process(&self, messages: Vec<Message>) {
+        // `poll_once` callers stop between polls: no shutdown signal reaches a batch.
+        let (_keep, never) = watch::channel(false);
+        self.process_until(messages, never).await
+    }
+
+    async fn process_until(&self, messages: Vec<Message>, mut shutdown: watch::Receiver<bool>) {
         // Each message's work runs as its own task: one slow or panicking handler cannot
         // hold up or lose the others' results.
         let mut tasks = Vec::with_capacity(messages.len());
@@ -155,11 +176,36 @@ impl<H: Handler> Consumer<H> {
             ));
         }
         let receipts: Vec<String> = tasks.iter().map(|(r, _, _)| r.clone()).collect();
+        self.stats.in_flight_add(receipts.len() as u64);
+        let batch = receipts.len() as u64;
         let heartbeat = self.heartbeat(receipts);
         let mut delete = Vec::new();
         let mut release = Vec::new();
-        for (receipt, id, task) in tasks {
-            match task.await {
+        let grace = self.config.shutdown_grace;
+        let deadline = async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::pin!(deadline);
+        let mut expired = false;
+        for (receipt, id, mut task) in tasks {
+            let joined = if expired {
+                None
+            } else {
+                tokio::select! {
+                    j = &mut task => Some(j),
+                    () = &mut deadline => None,
+                }
+            };
+            let Some(joined) = joined else {
+                // Past the grace period: abandon the work and hand the message back now.
+                expired = true;
+                task.abort();
+                self.stats.add_released();
+                release.push((receipt, Duration::ZERO));
+                continue;
+            };
+            match joined {
                 Ok(Disposition::Delete) => delete.push(receipt),
                 Ok(Disposition::Release(after)) => release.push((receipt, after)),
                 Err(join) => {
@@ -172,6 +218,7 @@ impl<H: Handler> Consumer<H> {
         heartbeat.abort();
         self.delete(delete).await;
         self.release(release).await;
+        self.stats.in_flight_sub(batch);
     }
 
     /// Keep `receipts` invisible until the returned task is aborted.

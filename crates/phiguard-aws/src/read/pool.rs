@@ -1,0 +1,98 @@
+//! Live readers per (account, region). Events name their account and region; reads must go
+//! there. Other accounts are read through a role assumed from an ARN template, with the
+//! credentials cached and refreshed by the SDK's identity cache.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use aws_config::{Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use tracing::{debug, info};
+
+use super::LiveReader;
+use crate::AwsSettings;
+
+/// Where a read goes when the event names no account or region.
+const HOME: &str = "";
+
+pub struct ReaderPool {
+    base: SdkConfig,
+    settings: AwsSettings,
+    /// The account PhiGuard's own credentials belong to (`None`: unknown, every account is
+    /// read with them).
+    home_account: Option<String>,
+    /// e.g. `arn:aws:iam::{account}:role/phiguard-reader`.
+    role_template: Option<String>,
+    readers: Mutex<HashMap<(String, String), LiveReader>>,
+}
+
+/// Why no reader exists for a target.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    #[error("account {0} is not PhiGuard's own and no role ARN template is configured")]
+    ForeignAccount(String),
+}
+
+impl ReaderPool {
+    /// `home_account`: PhiGuard's own account if known (see [`caller_account`]).
+    pub fn new(
+        base: SdkConfig,
+        settings: AwsSettings,
+        home_account: Option<String>,
+        role_template: Option<String>,
+    ) -> ReaderPool {
+        ReaderPool { base, settings, home_account, role_template, readers: Mutex::default() }
+    }
+
+    pub fn home_account(&self) -> Option<&str> {
+        self.home_account.as_deref()
+    }
+
+    /// The region reads go to when a target names none.
+    pub fn default_region(&self) -> Option<String> {
+        self.base.region().map(|r| r.to_string())
+    }
+
+    /// The reader for a target's account and region (built once, then reused).
+    pub async fn reader(&self, account: Option<&str>, region: Option<&str>) -> Result<LiveReader, PoolError> {
+        let foreign = match (account, &self.home_account) {
+            (Some(a), Some(home)) if a != home => Some(a),
+            _ => None,
+        };
+        let key = (foreign.unwrap_or(HOME).to_string(), region.unwrap_or(HOME).to_string());
+        if let Some(r) = self.readers.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(r.clone());
+        }
+        let mut builder = self.base.to_builder();
+        if let Some(region) = region {
+            builder = builder.region(Region::new(region.to_string()));
+        }
+        if let Some(account) = foreign {
+            let Some(template) = &self.role_template else {
+                return Err(PoolError::ForeignAccount(account.to_string()));
+            };
+            let role_arn = template.replace("{account}", account);
+            info!(role_arn, "reading account {account} through an assumed role");
+            let mut assume = aws_config::sts::AssumeRoleProvider::builder(role_arn).session_name("phiguard-reader");
+            if let Some(region) = region.map(str::to_string).or_else(|| self.default_region()) {
+                assume = assume.region(Region::new(region));
+            }
+            let provider = assume.configure(&self.base).build().await;
+            builder = builder.credentials_provider(SharedCredentialsProvider::new(provider));
+        }
+        let reader = LiveReader::new(&builder.build(), &self.settings);
+        debug!(account = key.0, region = key.1, "live reader created");
+        Ok(self.readers.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_insert(reader).clone())
+    }
+}
+
+/// The account of the configured credentials (STS GetCallerIdentity), if it can be learned.
+pub async fn caller_account(config: &SdkConfig) -> Option<String> {
+    match aws_sdk_sts::Client::new(config).get_caller_identity().send().await {
+        Ok(out) => out.account,
+        Err(e) => {
+            debug!(error = %aws_sdk_sts::error::DisplayErrorContext(e), "GetCallerIdentity failed; account unknown");
+            None
+        }
+    }
+}
