@@ -5,7 +5,7 @@ use aws_config::SdkConfig;
 use phiguard_events::ResourceRef;
 use phiguard_rules::model::ResourceType;
 
-use super::{ReadError, ReadOutcome, arn_region_account, rds, s3, sns, sqs};
+use super::{ReadError, ReadOutcome, arn_region_account, dynamodb, rds, s3, sns, sqs};
 use crate::AwsSettings;
 
 /// The service clients of one (account, region).
@@ -17,6 +17,7 @@ pub struct LiveReader {
     sqs: aws_sdk_sqs::Client,
     rds: aws_sdk_rds::Client,
     sns: aws_sdk_sns::Client,
+    dynamodb: aws_sdk_dynamodb::Client,
 }
 
 impl LiveReader {
@@ -27,12 +28,19 @@ impl LiveReader {
             sqs: aws_sdk_sqs::Client::new(config),
             rds: aws_sdk_rds::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
+            dynamodb: aws_sdk_dynamodb::Client::new(config),
         }
     }
 
     /// The types a live read (and a resync enumeration) exists for.
     pub fn readable_types() -> &'static [ResourceType] {
-        &[ResourceType::S3Bucket, ResourceType::SqsQueue, ResourceType::RdsDbInstance, ResourceType::SnsTopic]
+        &[
+            ResourceType::S3Bucket,
+            ResourceType::SqsQueue,
+            ResourceType::RdsDbInstance,
+            ResourceType::SnsTopic,
+            ResourceType::DynamoDbTable,
+        ]
     }
 
     /// Read one resource as it is now. `None`: no reader for this type or this kind of id, or
@@ -49,6 +57,7 @@ impl LiveReader {
             ResourceType::SnsTopic if self.here(target) && target.id.starts_with("arn:") => {
                 sns::read_topic(&self.sns, &target.id).await
             }
+            ResourceType::DynamoDbTable if self.here(target) => dynamodb::read_table(&self.dynamodb, &target.id).await,
             _ => return None,
         })
     }
@@ -76,6 +85,7 @@ impl LiveReader {
             ResourceType::SqsQueue => sqs::list_queues(&self.sqs).await,
             ResourceType::RdsDbInstance => rds::list_db_instances(&self.rds).await,
             ResourceType::SnsTopic => sns::list_topics(&self.sns).await,
+            ResourceType::DynamoDbTable => dynamodb::list_tables(&self.dynamodb).await,
             _ => return None,
         })
     }
