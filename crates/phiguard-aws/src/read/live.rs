@@ -5,7 +5,7 @@ use aws_config::SdkConfig;
 use phiguard_events::ResourceRef;
 use phiguard_rules::model::ResourceType;
 
-use super::{ReadError, ReadOutcome, arn_region_account, dynamodb, rds, s3, sns, sqs};
+use super::{ReadError, ReadOutcome, arn_region_account, dynamodb, kinesis, rds, s3, sns, sqs};
 use crate::AwsSettings;
 
 /// The service clients of one (account, region).
@@ -18,6 +18,7 @@ pub struct LiveReader {
     rds: aws_sdk_rds::Client,
     sns: aws_sdk_sns::Client,
     dynamodb: aws_sdk_dynamodb::Client,
+    kinesis: aws_sdk_kinesis::Client,
 }
 
 impl LiveReader {
@@ -29,6 +30,7 @@ impl LiveReader {
             rds: aws_sdk_rds::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
             dynamodb: aws_sdk_dynamodb::Client::new(config),
+            kinesis: aws_sdk_kinesis::Client::new(config),
         }
     }
 
@@ -40,6 +42,7 @@ impl LiveReader {
             ResourceType::RdsDbInstance,
             ResourceType::SnsTopic,
             ResourceType::DynamoDbTable,
+            ResourceType::KinesisStream,
         ]
     }
 
@@ -58,6 +61,7 @@ impl LiveReader {
                 sns::read_topic(&self.sns, &target.id).await
             }
             ResourceType::DynamoDbTable if self.here(target) => dynamodb::read_table(&self.dynamodb, &target.id).await,
+            ResourceType::KinesisStream if self.here(target) => kinesis::read_stream(&self.kinesis, &target.id).await,
             _ => return None,
         })
     }
@@ -86,6 +90,7 @@ impl LiveReader {
             ResourceType::RdsDbInstance => rds::list_db_instances(&self.rds).await,
             ResourceType::SnsTopic => sns::list_topics(&self.sns).await,
             ResourceType::DynamoDbTable => dynamodb::list_tables(&self.dynamodb).await,
+            ResourceType::KinesisStream => kinesis::list_streams(&self.kinesis).await,
             _ => return None,
         })
     }

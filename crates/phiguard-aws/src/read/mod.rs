@@ -5,6 +5,7 @@
 //! results (remediation must never act on one).
 
 pub mod dynamodb;
+pub mod kinesis;
 pub mod live;
 pub mod rds;
 pub mod s3;
