@@ -5,7 +5,7 @@ use aws_config::SdkConfig;
 use phiguard_events::ResourceRef;
 use phiguard_rules::model::ResourceType;
 
-use super::{ReadError, ReadOutcome, arn_region_account, dynamodb, kinesis, rds, s3, sns, sqs};
+use super::{ReadError, ReadOutcome, arn_region_account, dynamodb, kinesis, kms, rds, s3, sns, sqs};
 use crate::AwsSettings;
 
 /// The service clients of one (account, region).
@@ -19,6 +19,7 @@ pub struct LiveReader {
     sns: aws_sdk_sns::Client,
     dynamodb: aws_sdk_dynamodb::Client,
     kinesis: aws_sdk_kinesis::Client,
+    kms: aws_sdk_kms::Client,
 }
 
 impl LiveReader {
@@ -31,6 +32,7 @@ impl LiveReader {
             sns: aws_sdk_sns::Client::new(config),
             dynamodb: aws_sdk_dynamodb::Client::new(config),
             kinesis: aws_sdk_kinesis::Client::new(config),
+            kms: aws_sdk_kms::Client::new(config),
         }
     }
 
@@ -43,6 +45,7 @@ impl LiveReader {
             ResourceType::SnsTopic,
             ResourceType::DynamoDbTable,
             ResourceType::KinesisStream,
+            ResourceType::KmsKey,
         ]
     }
 
@@ -62,6 +65,9 @@ impl LiveReader {
             }
             ResourceType::DynamoDbTable if self.here(target) => dynamodb::read_table(&self.dynamodb, &target.id).await,
             ResourceType::KinesisStream if self.here(target) => kinesis::read_stream(&self.kinesis, &target.id).await,
+            ResourceType::KmsKey if self.here(target) => {
+                kms::read_key(&self.kms, target.arn.as_deref().unwrap_or(&target.id)).await
+            }
             _ => return None,
         })
     }
@@ -91,6 +97,7 @@ impl LiveReader {
             ResourceType::SnsTopic => sns::list_topics(&self.sns).await,
             ResourceType::DynamoDbTable => dynamodb::list_tables(&self.dynamodb).await,
             ResourceType::KinesisStream => kinesis::list_streams(&self.kinesis).await,
+            ResourceType::KmsKey => kms::list_keys(&self.kms).await,
             _ => return None,
         })
     }

@@ -6,6 +6,7 @@
 
 pub mod dynamodb;
 pub mod kinesis;
+pub mod kms;
 pub mod live;
 pub mod rds;
 pub mod s3;
