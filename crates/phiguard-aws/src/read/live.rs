@@ -5,7 +5,7 @@ use aws_config::SdkConfig;
 use phiguard_events::ResourceRef;
 use phiguard_rules::model::ResourceType;
 
-use super::{ReadError, ReadOutcome, arn_region_account, dynamodb, kinesis, kms, rds, s3, sns, sqs};
+use super::{ReadError, ReadOutcome, arn_region_account, cloudtrail, dynamodb, kinesis, kms, rds, s3, sns, sqs};
 use crate::AwsSettings;
 
 /// The service clients of one (account, region).
@@ -20,6 +20,7 @@ pub struct LiveReader {
     dynamodb: aws_sdk_dynamodb::Client,
     kinesis: aws_sdk_kinesis::Client,
     kms: aws_sdk_kms::Client,
+    cloudtrail: aws_sdk_cloudtrail::Client,
 }
 
 impl LiveReader {
@@ -33,6 +34,7 @@ impl LiveReader {
             dynamodb: aws_sdk_dynamodb::Client::new(config),
             kinesis: aws_sdk_kinesis::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(config),
         }
     }
 
@@ -46,6 +48,7 @@ impl LiveReader {
             ResourceType::DynamoDbTable,
             ResourceType::KinesisStream,
             ResourceType::KmsKey,
+            ResourceType::CloudTrailTrail,
         ]
     }
 
@@ -67,6 +70,9 @@ impl LiveReader {
             ResourceType::KinesisStream if self.here(target) => kinesis::read_stream(&self.kinesis, &target.id).await,
             ResourceType::KmsKey if self.here(target) => {
                 kms::read_key(&self.kms, target.arn.as_deref().unwrap_or(&target.id)).await
+            }
+            ResourceType::CloudTrailTrail if self.here(target) => {
+                cloudtrail::read_trail(&self.cloudtrail, target.arn.as_deref().unwrap_or(&target.id)).await
             }
             _ => return None,
         })
@@ -98,6 +104,7 @@ impl LiveReader {
             ResourceType::DynamoDbTable => dynamodb::list_tables(&self.dynamodb).await,
             ResourceType::KinesisStream => kinesis::list_streams(&self.kinesis).await,
             ResourceType::KmsKey => kms::list_keys(&self.kms).await,
+            ResourceType::CloudTrailTrail => cloudtrail::list_trails(&self.cloudtrail).await,
             _ => return None,
         })
     }
