@@ -86,7 +86,10 @@ pub fn cloudformation() -> Value {
 /// What `phiguard run` needs: consume the queue and read the resources it reads live.
 /// Read-only towards the estate.
 pub fn reader_policy() -> Value {
-    json!({
+    let reads = crate::read::live::IAM_READ_ACTIONS
+        .iter()
+        .map(|(sid, actions)| json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": "*"}));
+    let mut policy = json!({
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -96,28 +99,21 @@ pub fn reader_policy() -> Value {
                 "Resource": "arn:aws:sqs:*:*:phiguard-events"
             },
             {
-                "Sid": "ReadS3Buckets",
+                "Sid": "WhoAmI",
                 "Effect": "Allow",
-                "Action": [
-                    "s3:GetBucketLocation", "s3:GetEncryptionConfiguration", "s3:GetBucketPolicy",
-                    "s3:GetBucketVersioning", "s3:GetBucketLogging", "s3:GetBucketTagging"
-                ],
-                "Resource": "arn:aws:s3:::*"
-            },
-            {
-                "Sid": "ReadRdsInstances",
-                "Effect": "Allow",
-                "Action": ["rds:DescribeDBInstances", "rds:DescribeDBParameters", "rds:DescribeOptionGroups"],
+                "Action": "sts:GetCallerIdentity",
                 "Resource": "*"
             },
             {
-                "Sid": "ReadSqsQueues",
+                "Sid": "ReadOtherAccounts",
                 "Effect": "Allow",
-                "Action": ["sqs:GetQueueAttributes", "sqs:ListQueueTags"],
-                "Resource": "*"
+                "Action": "sts:AssumeRole",
+                "Resource": "arn:aws:iam::*:role/phiguard-reader"
             }
         ]
-    })
+    });
+    policy["Statement"].as_array_mut().expect("statements").extend(reads);
+    policy
 }
 
 /// What `phiguard setup` needs (run once by a platform engineer, not by the operator).

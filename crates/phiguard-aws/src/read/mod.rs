@@ -4,12 +4,18 @@
 //! A read either returns the whole resource, says it is gone, or fails: there are no partial
 //! results (remediation must never act on one).
 
+pub mod cloudtrail;
+pub mod dynamodb;
+pub mod kinesis;
+pub mod kms;
 pub mod live;
 pub mod pool;
 pub mod rds;
 pub mod s3;
+pub mod sns;
 pub mod sqs;
 
+use phiguard_events::ResourceRef;
 use phiguard_rules::model::Resource;
 
 pub use live::LiveReader;
@@ -64,4 +70,32 @@ pub(crate) fn error_class(code: Option<&str>) -> &'static str {
         Some(c) if c.contains("NotFound") || c.starts_with("NoSuch") => "not-found",
         _ => "other",
     }
+}
+
+/// Region and account of an ARN (`arn:partition:service:region:account:resource`), each when
+/// the ARN names one.
+pub(crate) fn arn_region_account(arn: &str) -> (Option<&str>, Option<&str>) {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [_, _, _, region, account, _] = parts.as_slice() else { return (None, None) };
+    if parts[0] != "arn" {
+        return (None, None);
+    }
+    let non_empty = |p: &&str| !p.is_empty();
+    (Some(*region).filter(non_empty), Some(*account).filter(non_empty))
+}
+
+/// Set a read resource's ARN, and its region and account from it.
+pub(crate) fn place(r: &mut Resource, arn: &str) {
+    let (region, account) = arn_region_account(arn);
+    r.region = region.map(str::to_string);
+    r.account = account.map(str::to_string);
+    r.arn = Some(arn.to_string());
+}
+
+/// Set an enumerated reference's ARN, and its region and account from it.
+pub(crate) fn locate(r: &mut ResourceRef, arn: &str) {
+    let (region, account) = arn_region_account(arn);
+    r.region = region.map(str::to_string);
+    r.account = account.map(str::to_string);
+    r.arn = Some(arn.to_string());
 }

@@ -74,6 +74,31 @@ impl Moto {
     }
 
     #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn kinesis(&self) -> aws_sdk_kinesis::Client {
+        aws_sdk_kinesis::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn kms(&self) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn cloudtrail(&self) -> aws_sdk_cloudtrail::Client {
+        aws_sdk_cloudtrail::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let settings = self.settings();
         s3_client(&sdk_config(&settings).await, &settings)
