@@ -1,0 +1,3 @@
+//! PhiGuard's Kubernetes side: watch `HipaaPolicy` objects, keep an index of current findings
+//! per policy, and publish them where people look (status, policy reports, events), with
+//! leader election so two replicas can run.
