@@ -27,7 +27,17 @@ impl LiveReader {
 
     /// The types a live read (and a resync enumeration) exists for.
     pub fn readable_types() -> &'static [ResourceType] {
-        &[ResourceType::S3Bucket, ResourceType::SqsQueue, ResourceType::RdsDbInstance]
+        &[
+            ResourceType::S3Bucket,
+            ResourceType::SqsQueue,
+            ResourceType::RdsDbInstance,
+            ResourceType::RdsDbCluster,
+            ResourceType::RdsDbSnapshot,
+            ResourceType::RdsDbClusterSnapshot,
+            ResourceType::RdsDbParameterGroup,
+            ResourceType::RdsDbClusterParameterGroup,
+            ResourceType::RdsOptionGroup,
+        ]
     }
 
     /// Read one resource as it is now. `None`: no reader for this type or this kind of id
@@ -40,6 +50,17 @@ impl LiveReader {
             ResourceType::RdsDbInstance if target.arn.is_some() || !target.id.starts_with("db-") => {
                 rds::read_db_instance(&self.rds, target.arn.as_deref().unwrap_or(&target.id)).await
             }
+            // Likewise DescribeDBClusters: Config ids are cluster resource ids (`cluster-…`).
+            ResourceType::RdsDbCluster if target.arn.is_some() || !is_resource_id(&target.id, "cluster-") => {
+                rds::read_db_cluster(&self.rds, target.arn.as_deref().unwrap_or(&target.id)).await
+            }
+            ResourceType::RdsDbSnapshot => rds::read_db_snapshot(&self.rds, &target.id).await,
+            ResourceType::RdsDbClusterSnapshot => rds::read_db_cluster_snapshot(&self.rds, &target.id).await,
+            ResourceType::RdsDbParameterGroup => rds::read_db_parameter_group(&self.rds, &target.id).await,
+            ResourceType::RdsDbClusterParameterGroup => {
+                rds::read_db_cluster_parameter_group(&self.rds, &target.id).await
+            }
+            ResourceType::RdsOptionGroup => rds::read_option_group(&self.rds, &target.id).await,
             _ => return None,
         })
     }
@@ -51,6 +72,12 @@ impl LiveReader {
             ResourceType::S3Bucket => s3::list_buckets(&self.s3).await,
             ResourceType::SqsQueue => sqs::list_queues(&self.sqs).await,
             ResourceType::RdsDbInstance => rds::list_db_instances(&self.rds).await,
+            ResourceType::RdsDbCluster => rds::list_db_clusters(&self.rds).await,
+            ResourceType::RdsDbSnapshot => rds::list_db_snapshots(&self.rds).await,
+            ResourceType::RdsDbClusterSnapshot => rds::list_db_cluster_snapshots(&self.rds).await,
+            ResourceType::RdsDbParameterGroup => rds::list_db_parameter_groups(&self.rds).await,
+            ResourceType::RdsDbClusterParameterGroup => rds::list_db_cluster_parameter_groups(&self.rds).await,
+            ResourceType::RdsOptionGroup => rds::list_option_groups(&self.rds).await,
             _ => return None,
         })
     }
@@ -59,4 +86,26 @@ impl LiveReader {
 /// A reference with just a type and an id (enumerators fill in what they know).
 pub(crate) fn reference(resource_type: ResourceType, id: impl Into<String>) -> ResourceRef {
     ResourceRef { resource_type, id: id.into(), arn: None, account: None, region: None }
+}
+
+/// Whether an id is an RDS resource id (`<prefix>` then upper-case letters and digits, e.g.
+/// `cluster-ABCDEFGHIJKLMNOPQRSTUVWXY2`) rather than an identifier, which RDS stores in lower case.
+fn is_resource_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|rest| {
+        rest.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && rest.chars().any(|c| c.is_ascii_uppercase())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_resource_id;
+
+    #[test]
+    fn resource_ids_are_told_from_identifiers() {
+        assert!(is_resource_id("cluster-ABCDEFGHIJKLMNOPQRSTUVWXY2", "cluster-"));
+        assert!(!is_resource_id("cluster-prod", "cluster-"), "identifiers are lower case");
+        assert!(!is_resource_id("cluster-2024", "cluster-"));
+        assert!(!is_resource_id("records", "cluster-"));
+    }
 }

@@ -52,6 +52,16 @@ where
     }
 }
 
+/// Region and account from an ARN (`arn:<partition>:<service>:<region>:<account>:...`); empty
+/// parts (global services) stay unknown.
+pub(crate) fn scope_from_arn(r: &mut Resource, arn: &str) {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if let [_, _, _, region, account, _] = parts.as_slice() {
+        r.region = Some(region.to_string()).filter(|s| !s.is_empty());
+        r.account = Some(account.to_string()).filter(|s| !s.is_empty());
+    }
+}
+
 /// Classify an AWS error code.
 pub(crate) fn error_class(code: Option<&str>) -> &'static str {
     match code {
