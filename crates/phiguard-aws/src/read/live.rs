@@ -5,7 +5,7 @@ use aws_config::SdkConfig;
 use phiguard_events::ResourceRef;
 use phiguard_rules::model::ResourceType;
 
-use super::{ReadError, ReadOutcome, rds, s3, sqs};
+use super::{ReadError, ReadOutcome, elbv2, rds, s3, sqs};
 use crate::AwsSettings;
 
 /// The service clients of one (account, region).
@@ -14,6 +14,7 @@ pub struct LiveReader {
     s3: aws_sdk_s3::Client,
     sqs: aws_sdk_sqs::Client,
     rds: aws_sdk_rds::Client,
+    elbv2: aws_sdk_elasticloadbalancingv2::Client,
 }
 
 impl LiveReader {
@@ -22,6 +23,7 @@ impl LiveReader {
             s3: crate::s3_client(config, settings),
             sqs: aws_sdk_sqs::Client::new(config),
             rds: aws_sdk_rds::Client::new(config),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(config),
         }
     }
 
@@ -37,6 +39,7 @@ impl LiveReader {
             ResourceType::RdsDbParameterGroup,
             ResourceType::RdsDbClusterParameterGroup,
             ResourceType::RdsOptionGroup,
+            ResourceType::ElbV2Listener,
         ]
     }
 
@@ -61,6 +64,7 @@ impl LiveReader {
                 rds::read_db_cluster_parameter_group(&self.rds, &target.id).await
             }
             ResourceType::RdsOptionGroup => rds::read_option_group(&self.rds, &target.id).await,
+            ResourceType::ElbV2Listener => elbv2::read_listener(&self.elbv2, &target.id).await,
             _ => return None,
         })
     }
@@ -78,6 +82,7 @@ impl LiveReader {
             ResourceType::RdsDbParameterGroup => rds::list_db_parameter_groups(&self.rds).await,
             ResourceType::RdsDbClusterParameterGroup => rds::list_db_cluster_parameter_groups(&self.rds).await,
             ResourceType::RdsOptionGroup => rds::list_option_groups(&self.rds).await,
+            ResourceType::ElbV2Listener => elbv2::list_listeners(&self.elbv2).await,
             _ => return None,
         })
     }
