@@ -5,25 +5,29 @@ use aws_config::SdkConfig;
 use phiguard_events::ResourceRef;
 use phiguard_rules::model::ResourceType;
 
-use super::{ReadError, ReadOutcome, elbv2, rds, s3, sqs};
+use super::{ReadError, ReadOutcome, cloudfront, elbv2, rds, s3, sqs};
 use crate::AwsSettings;
 
 /// The service clients of one (account, region).
 #[derive(Clone, Debug)]
 pub struct LiveReader {
+    region: Option<String>,
     s3: aws_sdk_s3::Client,
     sqs: aws_sdk_sqs::Client,
     rds: aws_sdk_rds::Client,
     elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    cloudfront: aws_sdk_cloudfront::Client,
 }
 
 impl LiveReader {
     pub fn new(config: &SdkConfig, settings: &AwsSettings) -> LiveReader {
         LiveReader {
+            region: config.region().map(|r| r.to_string()),
             s3: crate::s3_client(config, settings),
             sqs: aws_sdk_sqs::Client::new(config),
             rds: aws_sdk_rds::Client::new(config),
             elbv2: aws_sdk_elasticloadbalancingv2::Client::new(config),
+            cloudfront: cloudfront::client(config),
         }
     }
 
@@ -40,6 +44,7 @@ impl LiveReader {
             ResourceType::RdsDbClusterParameterGroup,
             ResourceType::RdsOptionGroup,
             ResourceType::ElbV2Listener,
+            ResourceType::CloudFrontDistribution,
         ]
     }
 
@@ -65,6 +70,7 @@ impl LiveReader {
             }
             ResourceType::RdsOptionGroup => rds::read_option_group(&self.rds, &target.id).await,
             ResourceType::ElbV2Listener => elbv2::read_listener(&self.elbv2, &target.id).await,
+            ResourceType::CloudFrontDistribution => cloudfront::read_distribution(&self.cloudfront, &target.id).await,
             _ => return None,
         })
     }
@@ -83,6 +89,12 @@ impl LiveReader {
             ResourceType::RdsDbClusterParameterGroup => rds::list_db_cluster_parameter_groups(&self.rds).await,
             ResourceType::RdsOptionGroup => rds::list_option_groups(&self.rds).await,
             ResourceType::ElbV2Listener => elbv2::list_listeners(&self.elbv2).await,
+            // Distributions are global and recorded in us-east-1: only that region's reader
+            // lists them, so a resync over every region sees each once.
+            ResourceType::CloudFrontDistribution if self.region.as_deref() != Some(cloudfront::REGION) => {
+                Ok(Vec::new())
+            }
+            ResourceType::CloudFrontDistribution => cloudfront::list_distributions(&self.cloudfront).await,
             _ => return None,
         })
     }
