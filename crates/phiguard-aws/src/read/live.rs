@@ -5,7 +5,7 @@ use aws_config::SdkConfig;
 use phiguard_events::ResourceRef;
 use phiguard_rules::model::ResourceType;
 
-use super::{ReadError, ReadOutcome, cloudfront, elbv2, rds, s3, sqs};
+use super::{ReadError, ReadOutcome, apigateway, cloudfront, elbv2, rds, s3, sqs};
 use crate::AwsSettings;
 
 /// The service clients of one (account, region).
@@ -17,6 +17,7 @@ pub struct LiveReader {
     rds: aws_sdk_rds::Client,
     elbv2: aws_sdk_elasticloadbalancingv2::Client,
     cloudfront: aws_sdk_cloudfront::Client,
+    apigateway: aws_sdk_apigateway::Client,
 }
 
 impl LiveReader {
@@ -28,6 +29,7 @@ impl LiveReader {
             rds: aws_sdk_rds::Client::new(config),
             elbv2: aws_sdk_elasticloadbalancingv2::Client::new(config),
             cloudfront: cloudfront::client(config),
+            apigateway: aws_sdk_apigateway::Client::new(config),
         }
     }
 
@@ -45,6 +47,7 @@ impl LiveReader {
             ResourceType::RdsOptionGroup,
             ResourceType::ElbV2Listener,
             ResourceType::CloudFrontDistribution,
+            ResourceType::ApiGatewayStage,
         ]
     }
 
@@ -71,6 +74,9 @@ impl LiveReader {
             ResourceType::RdsOptionGroup => rds::read_option_group(&self.rds, &target.id).await,
             ResourceType::ElbV2Listener => elbv2::read_listener(&self.elbv2, &target.id).await,
             ResourceType::CloudFrontDistribution => cloudfront::read_distribution(&self.cloudfront, &target.id).await,
+            ResourceType::ApiGatewayStage if apigateway::stage_of(&target.id).is_some() => {
+                apigateway::read_stage(&self.apigateway, &target.id, target.account.as_deref()).await
+            }
             _ => return None,
         })
     }
@@ -95,6 +101,7 @@ impl LiveReader {
                 Ok(Vec::new())
             }
             ResourceType::CloudFrontDistribution => cloudfront::list_distributions(&self.cloudfront).await,
+            ResourceType::ApiGatewayStage => apigateway::list_stages(&self.apigateway).await,
             _ => return None,
         })
     }

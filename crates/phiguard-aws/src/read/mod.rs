@@ -4,6 +4,7 @@
 //! A read either returns the whole resource, says it is gone, or fails: there are no partial
 //! results (remediation must never act on one).
 
+pub mod apigateway;
 pub mod cloudfront;
 pub mod elbv2;
 pub mod live;

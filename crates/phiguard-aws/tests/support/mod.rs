@@ -84,6 +84,11 @@ impl Moto {
     }
 
     #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn apigateway(&self) -> aws_sdk_apigateway::Client {
+        aws_sdk_apigateway::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let settings = self.settings();
         s3_client(&sdk_config(&settings).await, &settings)
