@@ -5,7 +5,7 @@ use aws_config::SdkConfig;
 use phiguard_events::ResourceRef;
 use phiguard_rules::model::ResourceType;
 
-use super::{ReadError, ReadOutcome, apigateway, cloudfront, elbv2, rds, s3, sqs};
+use super::{ReadError, ReadOutcome, apigateway, cloudfront, elbv2, rds, redshift, s3, sqs};
 use crate::AwsSettings;
 
 /// The service clients of one (account, region).
@@ -18,6 +18,7 @@ pub struct LiveReader {
     elbv2: aws_sdk_elasticloadbalancingv2::Client,
     cloudfront: aws_sdk_cloudfront::Client,
     apigateway: aws_sdk_apigateway::Client,
+    redshift: aws_sdk_redshift::Client,
 }
 
 impl LiveReader {
@@ -30,6 +31,7 @@ impl LiveReader {
             elbv2: aws_sdk_elasticloadbalancingv2::Client::new(config),
             cloudfront: cloudfront::client(config),
             apigateway: aws_sdk_apigateway::Client::new(config),
+            redshift: aws_sdk_redshift::Client::new(config),
         }
     }
 
@@ -48,6 +50,7 @@ impl LiveReader {
             ResourceType::ElbV2Listener,
             ResourceType::CloudFrontDistribution,
             ResourceType::ApiGatewayStage,
+            ResourceType::RedshiftCluster,
         ]
     }
 
@@ -77,6 +80,9 @@ impl LiveReader {
             ResourceType::ApiGatewayStage if apigateway::stage_of(&target.id).is_some() => {
                 apigateway::read_stage(&self.apigateway, &target.id, target.account.as_deref()).await
             }
+            ResourceType::RedshiftCluster => {
+                redshift::read_cluster(&self.redshift, &target.id, target.account.as_deref()).await
+            }
             _ => return None,
         })
     }
@@ -102,6 +108,7 @@ impl LiveReader {
             }
             ResourceType::CloudFrontDistribution => cloudfront::list_distributions(&self.cloudfront).await,
             ResourceType::ApiGatewayStage => apigateway::list_stages(&self.apigateway).await,
+            ResourceType::RedshiftCluster => redshift::list_clusters(&self.redshift).await,
             _ => return None,
         })
     }

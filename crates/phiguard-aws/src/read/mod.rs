@@ -9,6 +9,7 @@ pub mod cloudfront;
 pub mod elbv2;
 pub mod live;
 pub mod rds;
+pub mod redshift;
 pub mod s3;
 pub mod sqs;
 
@@ -53,6 +54,17 @@ where
         class: error_class(code.as_deref()),
         message: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
     }
+}
+
+/// Whether a call failed because the endpoint does not implement it: an HTML 500/501 page
+/// instead of an AWS error document (what moto answers for an operation it lacks; AWS answers
+/// errors with XML or JSON documents). A reader may then leave the one field that call fills
+/// unknown, so the rules needing it answer `unknown`; any other failure stays an error.
+pub fn unimplemented<E>(e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> bool {
+    e.raw_response().is_some_and(|r| {
+        matches!(r.status().as_u16(), 500 | 501)
+            && r.headers().get("content-type").is_some_and(|c| c.to_ascii_lowercase().starts_with("text/html"))
+    })
 }
 
 /// Region and account from an ARN (`arn:<partition>:<service>:<region>:<account>:...`); empty

@@ -89,6 +89,11 @@ impl Moto {
     }
 
     #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn redshift(&self) -> aws_sdk_redshift::Client {
+        aws_sdk_redshift::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let settings = self.settings();
         s3_client(&sdk_config(&settings).await, &settings)
