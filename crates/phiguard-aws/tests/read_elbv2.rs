@@ -87,7 +87,7 @@ async fn listener(
 async fn listeners_are_judged_on_protocol_redirects_and_tls_policy() {
     let moto = Moto::start();
     let elb = moto.elbv2().await;
-    let subnets = moto.default_subnets();
+    let subnets = moto.default_subnets().await;
     let alb = load_balancer(&elb, "patient-portal", LoadBalancerTypeEnum::Application, &subnets).await;
     let nlb = load_balancer(&elb, "hl7-feed", LoadBalancerTypeEnum::Network, &subnets).await;
     let redirect = listener(&elb, &alb, ProtocolEnum::Http, 80, None, redirect_to_https()).await;
@@ -149,7 +149,8 @@ async fn live_reader_reads_and_lists_listeners() {
     let moto = Moto::start();
     let elb = moto.elbv2().await;
     let reader = LiveReader::new(&sdk_config(&moto.settings()).await, &moto.settings());
-    let alb = load_balancer(&elb, "patient-portal", LoadBalancerTypeEnum::Application, &moto.default_subnets()).await;
+    let alb =
+        load_balancer(&elb, "patient-portal", LoadBalancerTypeEnum::Application, &moto.default_subnets().await).await;
     let arn = listener(&elb, &alb, ProtocolEnum::Http, 80, None, redirect_to_https()).await;
 
     assert!(LiveReader::readable_types().contains(&ResourceType::ElbV2Listener));

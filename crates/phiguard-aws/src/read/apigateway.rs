@@ -7,7 +7,7 @@ use phiguard_events::ResourceRef;
 use phiguard_rules::model::{ApiGatewayStage, Model, Resource, ResourceType, StateSource};
 
 use super::live::reference;
-use super::{ReadError, ReadOutcome, read_error, scope_from_arn};
+use super::{ReadError, ReadOutcome, partition, read_error, scope_from_arn};
 
 /// Method settings key for every resource and method of a stage.
 const ALL_METHODS: &str = "*/*";
@@ -25,14 +25,7 @@ pub fn stage_of(arn: &str) -> Option<(&str, &str)> {
 
 fn stage_arn(client: &Client, api: &str, stage: &str) -> String {
     let region = client.config().region().map(|r| r.to_string()).unwrap_or_default();
-    let partition = if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    };
-    format!("arn:{partition}:apigateway:{region}::/restapis/{api}/stages/{stage}")
+    format!("arn:{}:apigateway:{region}::/restapis/{api}/stages/{stage}", partition(&region))
 }
 
 /// Read one REST API stage by its ARN (see [`stage_of`]). `account` is recorded on the

@@ -5,7 +5,7 @@ use aws_config::SdkConfig;
 use phiguard_events::ResourceRef;
 use phiguard_rules::model::ResourceType;
 
-use super::{ReadError, ReadOutcome, apigateway, cloudfront, elbv2, rds, redshift, s3, sqs};
+use super::{ReadError, ReadOutcome, apigateway, cloudfront, ec2, elbv2, rds, redshift, s3, sqs};
 use crate::AwsSettings;
 
 /// The service clients of one (account, region).
@@ -19,6 +19,9 @@ pub struct LiveReader {
     cloudfront: aws_sdk_cloudfront::Client,
     apigateway: aws_sdk_apigateway::Client,
     redshift: aws_sdk_redshift::Client,
+    ec2: aws_sdk_ec2::Client,
+    /// Names the account for the per-region EBS encryption-by-default setting.
+    sts: aws_sdk_sts::Client,
 }
 
 impl LiveReader {
@@ -32,6 +35,8 @@ impl LiveReader {
             cloudfront: cloudfront::client(config),
             apigateway: aws_sdk_apigateway::Client::new(config),
             redshift: aws_sdk_redshift::Client::new(config),
+            ec2: aws_sdk_ec2::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
         }
     }
 
@@ -51,6 +56,10 @@ impl LiveReader {
             ResourceType::CloudFrontDistribution,
             ResourceType::ApiGatewayStage,
             ResourceType::RedshiftCluster,
+            ResourceType::Ec2Volume,
+            ResourceType::EbsEncryptionByDefault,
+            ResourceType::Ec2Vpc,
+            ResourceType::Ec2FlowLog,
         ]
     }
 
@@ -83,6 +92,18 @@ impl LiveReader {
             ResourceType::RedshiftCluster => {
                 redshift::read_cluster(&self.redshift, &target.id, target.account.as_deref()).await
             }
+            // RunInstances volumes are named `<instance>:<device>` until their volume id is known.
+            ResourceType::Ec2Volume if target.id.starts_with("vol-") => {
+                ec2::read_volume(&self.ec2, &target.id, target.account.as_deref()).await
+            }
+            // The setting of another region is another reader's.
+            ResourceType::EbsEncryptionByDefault
+                if ec2::ebs_default_scope(&target.id).is_some_and(|(_, r)| Some(r) == self.region.as_deref()) =>
+            {
+                ec2::read_ebs_encryption_by_default(&self.ec2, &target.id).await
+            }
+            ResourceType::Ec2Vpc => ec2::read_vpc(&self.ec2, &target.id, target.account.as_deref()).await,
+            ResourceType::Ec2FlowLog => ec2::read_flow_log(&self.ec2, &target.id, target.account.as_deref()).await,
             _ => return None,
         })
     }
@@ -109,6 +130,10 @@ impl LiveReader {
             ResourceType::CloudFrontDistribution => cloudfront::list_distributions(&self.cloudfront).await,
             ResourceType::ApiGatewayStage => apigateway::list_stages(&self.apigateway).await,
             ResourceType::RedshiftCluster => redshift::list_clusters(&self.redshift).await,
+            ResourceType::Ec2Volume => ec2::list_volumes(&self.ec2).await,
+            ResourceType::EbsEncryptionByDefault => ec2::list_ebs_encryption_by_default(&self.ec2, &self.sts).await,
+            ResourceType::Ec2Vpc => ec2::list_vpcs(&self.ec2).await,
+            ResourceType::Ec2FlowLog => ec2::list_flow_logs(&self.ec2).await,
             _ => return None,
         })
     }

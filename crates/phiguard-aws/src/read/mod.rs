@@ -6,6 +6,7 @@
 
 pub mod apigateway;
 pub mod cloudfront;
+pub mod ec2;
 pub mod elbv2;
 pub mod live;
 pub mod rds;
@@ -74,6 +75,17 @@ pub(crate) fn scope_from_arn(r: &mut Resource, arn: &str) {
     if let [_, _, _, region, account, _] = parts.as_slice() {
         r.region = Some(region.to_string()).filter(|s| !s.is_empty());
         r.account = Some(account.to_string()).filter(|s| !s.is_empty());
+    }
+}
+
+/// The ARN partition of a region.
+pub(crate) fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
     }
 }
 

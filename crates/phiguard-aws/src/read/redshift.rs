@@ -7,7 +7,7 @@ use phiguard_rules::engine_tls_default;
 use phiguard_rules::model::{Model, ParameterGroupRef, RedshiftCluster, Resource, ResourceType, StateSource};
 
 use super::live::reference;
-use super::{ReadError, ReadOutcome, read_error, scope_from_arn, unimplemented};
+use super::{ReadError, ReadOutcome, partition, read_error, scope_from_arn, unimplemented};
 
 fn code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<&str> {
     e.as_service_error().and_then(|s| s.code())
@@ -64,16 +64,6 @@ pub async fn read_cluster(client: &Client, identifier: &str, account: Option<&st
         audit_logging,
     });
     Ok(ReadOutcome::Found(Box::new(r)))
-}
-
-fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
 }
 
 /// `require_ssl` in a cluster parameter group: what the listing says, else its default.

@@ -94,36 +94,24 @@ impl Moto {
     }
 
     #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    /// moto's default subnets (one per availability zone), for resources that need a VPC.
+    #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn default_subnets(&self) -> Vec<String> {
+        let default = aws_sdk_ec2::types::Filter::builder().name("default-for-az").values("true").build();
+        let out = self.ec2().await.describe_subnets().filters(default).send().await.unwrap();
+        let subnets: Vec<String> = out.subnets.unwrap_or_default().into_iter().filter_map(|s| s.subnet_id).collect();
+        assert!(subnets.len() >= 2, "moto has default subnets");
+        subnets
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let settings = self.settings();
         s3_client(&sdk_config(&settings).await, &settings)
-    }
-}
-
-impl Moto {
-    /// moto's default subnets in us-east-1 (one per availability zone), for resources that need
-    /// a VPC. A bare EC2 query call (moto routes it by the credential scope of the unchecked
-    /// signature) keeps tests of other services from building the EC2 SDK.
-    #[allow(dead_code)] // each test binary uses a different subset
-    pub fn default_subnets(&self) -> Vec<String> {
-        use std::io::{Read, Write};
-        let body = "Action=DescribeSubnets&Version=2016-11-15&Filter.1.Name=default-for-az&Filter.1.Value.1=true";
-        let host = self.endpoint.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(host).unwrap();
-        write!(
-            stream,
-            "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential=testing/20261129/us-east-1/ec2/aws4_request, \
-             SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let subnets: Vec<String> =
-            response.split("<subnetId>").skip(1).filter_map(|s| s.split('<').next()).map(str::to_string).collect();
-        assert!(subnets.len() >= 2, "moto has default subnets: {response}");
-        subnets
     }
 }
 
