@@ -32,5 +32,5 @@ echo; echo "== 2. a small hospital estate, and the change events AWS would send 
 "$python" scripts/demo_estate.py
 
 echo; echo "== 3. phiguard run: findings as the events arrive (built-in HIPAA baseline)"
-RUST_LOG="${RUST_LOG:-warn}" "$bin" run --queue-url "$queue_url" --until-idle --format table "$@"
+RUST_LOG="${RUST_LOG:-warn}" "$bin" run --mode file --queue-url "$queue_url" --until-idle --format table "$@"
 echo "== done: the emulator is stopped; nothing was left running"

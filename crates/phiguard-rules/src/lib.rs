@@ -14,12 +14,14 @@ pub mod iam;
 pub mod model;
 pub mod phi;
 pub mod policy;
+pub mod policy_set;
 pub mod tls;
 
 pub use catalogue::{Control, Outcome, RemediationClass, Rule, Status, catalogue, rule};
 pub use checks::in_transit::engine_tls_default;
 pub use evaluate::{Evaluation, Finding, evaluate, worst};
 pub use policy::{CompiledPolicy, PolicyError, ScopeMiss, compile};
+pub use policy_set::PolicySet;
 
 /// The built-in baseline: every control on with default parameters, every catalogued type in
 /// scope, remediation in dry-run. What `phiguard check` applies without `--policy`.

@@ -26,14 +26,14 @@ fn err(path: impl Into<String>, message: impl Into<String>) -> PolicyError {
 }
 
 /// A rule as this policy runs it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ActiveRule {
     pub rule: &'static Rule,
     pub severity: Severity,
     pub remediation_mode: RemediationMode,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CompiledExemption {
     pub index: usize,
     pattern: WildMatch,
@@ -50,6 +50,7 @@ impl CompiledExemption {
 }
 
 /// A validated policy, ready to evaluate.
+#[derive(Clone)]
 pub struct CompiledPolicy {
     pub name: String,
     pub spec: HipaaPolicySpec,
@@ -227,6 +228,12 @@ impl ScopeMiss {
 }
 
 impl CompiledPolicy {
+    /// Distinct rules active under this policy.
+    pub fn active_rule_count(&self) -> usize {
+        let ids: std::collections::HashSet<&str> = self.by_type.values().flatten().map(|a| a.rule.id).collect();
+        ids.len()
+    }
+
     pub fn rules_for(&self, t: &ResourceType) -> &[ActiveRule] {
         self.by_type.get(t).map(Vec::as_slice).unwrap_or(&[])
     }

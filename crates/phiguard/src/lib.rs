@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod dedupe;
+pub mod observe;
 pub mod report;
 pub mod resync;
 pub mod rules_doc;

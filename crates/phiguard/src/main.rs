@@ -10,7 +10,9 @@ use phiguard_cli::check::{check_input, read_inputs};
 use phiguard_cli::report::{Handling, Totals, render_json, render_table};
 use phiguard_cli::resync::ResyncOptions;
 use phiguard_cli::rules_doc;
-use phiguard_cli::run::{AwsOptions, RunOptions};
+use phiguard_cli::run::{AwsOptions, ClusterOptions, RunOptions};
+use phiguard_controller::leader::LeaseConfig;
+use phiguard_controller::writer::WriterConfig;
 use phiguard_rules::{CompiledPolicy, Status};
 
 #[derive(Parser)]
@@ -86,6 +88,8 @@ enum Command {
         resync_interval: jiff::SignedDuration,
         #[command(flatten)]
         resync: ResyncArgs,
+        #[command(flatten)]
+        cluster: ClusterArgs,
     },
     /// One full resync and exit: enumerate every resource the policies may scope (per account,
     /// region and type with a live reader), read each one, evaluate, and print one report.
@@ -170,6 +174,37 @@ impl AwsArgs {
             role_template: self.role_template.clone(),
         }
     }
+}
+
+/// Cluster mode: policies from `HipaaPolicy` objects, findings to their status.
+#[derive(clap::Args, Clone, Debug)]
+struct ClusterArgs {
+    /// `auto`: cluster mode when no `--policies` is given and a kubeconfig or in-cluster
+    /// configuration is found, else file mode.
+    #[arg(long, env = "PHIGUARD_MODE", value_enum, default_value_t = Mode::Auto)]
+    mode: Mode,
+    /// Namespace of the leader-election Lease (the chart sets the pod's namespace).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "phiguard")]
+    lease_namespace: String,
+    /// This replica's identity in the Lease (the chart sets the pod name).
+    #[arg(long, env = "POD_NAME")]
+    identity: Option<String>,
+    /// Run without leader election (a single replica only).
+    #[arg(long)]
+    no_leader_election: bool,
+    /// Seconds a lease is held without renewal before a standby takes over.
+    #[arg(long, default_value_t = 15)]
+    lease_duration_seconds: u64,
+    /// Least time between two status writes of one policy (e.g. `2s`).
+    #[arg(long, default_value = "2s")]
+    status_debounce: jiff::SignedDuration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    Auto,
+    File,
+    Cluster,
 }
 
 /// What the resync enumerates, and how fast.
@@ -287,6 +322,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             shutdown_grace,
             resync_interval,
             resync,
+            cluster,
         } => {
             let policies = load_policies(&policies).context("loading policies")?;
             let out: Box<dyn std::io::Write + Send> = match &findings {
@@ -300,6 +336,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => Box::new(std::io::stdout()),
             };
             let resync = (!until_idle && resync_interval.is_positive()).then(|| resync.options(Some(resync_interval)));
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let cluster = runtime.block_on(cluster_options(&cluster, !policies.is_empty()))?;
+            if cluster.is_some() {
+                tracing::info!("cluster mode: policies from HipaaPolicy objects, findings to their status");
+            }
             let opts = RunOptions {
                 queue_url,
                 aws: aws.options(),
@@ -312,8 +353,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 receivers,
                 shutdown_grace: shutdown_grace.try_into().unwrap_or(std::time::Duration::from_secs(20)),
                 resync,
+                cluster,
             };
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(serve(opts))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -376,6 +417,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// Decide the mode and, for cluster mode, connect.
+async fn cluster_options(args: &ClusterArgs, file_policies: bool) -> anyhow::Result<Option<ClusterOptions>> {
+    let wanted = match args.mode {
+        Mode::File => false,
+        Mode::Cluster => true,
+        Mode::Auto => !file_policies,
+    };
+    if !wanted {
+        return Ok(None);
+    }
+    let config = match kube::Config::infer().await {
+        Ok(c) => c,
+        Err(e) if args.mode == Mode::Cluster => return Err(anyhow::anyhow!("no Kubernetes configuration: {e}")),
+        Err(_) => return Ok(None),
+    };
+    let client = kube::Client::try_from(config).context("Kubernetes client")?;
+    let identity = args.identity.clone().unwrap_or_else(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "phiguard".into())
+    });
+    let lease = (!args.no_leader_election).then(|| LeaseConfig {
+        namespace: args.lease_namespace.clone(),
+        name: "phiguard-leader".into(),
+        identity,
+        duration_seconds: args.lease_duration_seconds,
+        grace_seconds: (args.lease_duration_seconds / 3).max(1),
+    });
+    let debounce = args.status_debounce.try_into().unwrap_or(std::time::Duration::from_secs(2));
+    Ok(Some(ClusterOptions { client, lease, writer: WriterConfig { debounce, ..WriterConfig::default() } }))
 }
 
 async fn serve(opts: RunOptions) -> anyhow::Result<()> {

@@ -63,9 +63,10 @@ pub struct TypeProgress {
     pub errors: u64,
 }
 
-/// Types whose listing is account-wide: enumerated once, not once per region.
+/// Types whose listing is account-wide: enumerated once, not once per region. (CloudFront is
+/// global too; only the us-east-1 reader lists it.)
 fn global(t: &ResourceType) -> bool {
-    matches!(t, ResourceType::S3Bucket | ResourceType::CloudFrontDistribution)
+    matches!(t, ResourceType::S3Bucket)
 }
 
 /// Spaces reads evenly at `rate` per second across all concurrent readers.
@@ -105,6 +106,7 @@ pub async fn resync(ev: &Evaluator, opts: &ResyncOptions, stop: watch::Receiver<
     let mut accounts: Vec<Option<String>> = vec![home.clone()];
     accounts.extend(opts.accounts.iter().filter(|a| Some(*a) != home.as_ref()).cloned().map(Some));
 
+    let policies = ev.policies.snapshot();
     for account in &accounts {
         for (i, region) in regions.iter().enumerate() {
             let reader = match ev.readers.reader(account.as_deref(), region.as_deref()).await {
@@ -122,7 +124,7 @@ pub async fn resync(ev: &Evaluator, opts: &ResyncOptions, stop: watch::Receiver<
                     return report;
                 }
                 if (global(t) && i > 0)
-                    || !ev.policies.iter().any(|p| p.may_scope(t, account.as_deref(), region.as_deref()))
+                    || !policies.iter().any(|p| p.may_scope(t, account.as_deref(), region.as_deref()))
                 {
                     continue;
                 }
@@ -188,7 +190,7 @@ async fn resync_type(
                         caller_arn: None,
                         change: Change::Snapshot(*r),
                     };
-                    let items = check_record("resync", record, &ev.policies, today);
+                    let items = check_record("resync", record, &ev.policies.snapshot(), today);
                     match ev.write(items) {
                         Ok(()) => Outcome::Evaluated,
                         Err(e) => {

@@ -8,9 +8,13 @@ use std::time::Duration;
 use jiff::civil::Date;
 use phiguard_aws::read::{ReadOutcome, ReaderPool};
 use phiguard_aws::sqs::{Consumer, ConsumerConfig, ConsumerError, HandleError, Handler, StatsSnapshot};
+use phiguard_controller::index::FindingsIndex;
+use phiguard_controller::leader::LeaseConfig;
+use phiguard_controller::policies::Shared;
+use phiguard_controller::writer::{WriteStats, WriterConfig};
 use phiguard_events::{Change, ChangeRecord, ResourceRef};
-use phiguard_rules::CompiledPolicy;
 use phiguard_rules::model::{Resource, ResourceType, StateSource};
+use phiguard_rules::{CompiledPolicy, PolicySet};
 use tracing::{debug, info};
 
 use crate::check::check_record;
@@ -47,7 +51,7 @@ pub enum Sink {
 /// The queue handler: live read → evaluate → write. A failed read or write fails the
 /// message, which then stays on the queue for a later attempt.
 pub struct Evaluator {
-    pub policies: Vec<CompiledPolicy>,
+    pub policies: PolicySet,
     pub readers: ReaderPool,
     /// Callers whose changes are PhiGuard's own (its remediation role/session), as ARN
     /// wildcards: their CloudTrail events are ignored so remediation never re-triggers itself.
@@ -58,6 +62,8 @@ pub struct Evaluator {
     /// Fixed evaluation date (tests, reproducible runs); `None`: today, UTC.
     pub as_of: Option<Date>,
     pub consistency: Consistency,
+    /// The current findings per policy (cluster mode: status, reports and events read it).
+    pub index: Option<std::sync::Arc<Mutex<FindingsIndex>>>,
 }
 
 /// What a refresh made of a record.
@@ -148,6 +154,9 @@ impl Evaluator {
         if items.is_empty() {
             return Ok(());
         }
+        if let Some(index) = &self.index {
+            crate::observe::record(&mut index.lock().unwrap_or_else(|e| e.into_inner()), &items);
+        }
         match &self.sink {
             Sink::Collect(all) => all.lock().unwrap_or_else(|e| e.into_inner()).extend(items),
             Sink::Stream { out, table } => {
@@ -201,7 +210,7 @@ impl Evaluator {
             let refreshed = self.refresh(record).await?;
             retry_later |= refreshed.retry_later;
             let label = format!("queue event {}", refreshed.record.event_id.as_deref().unwrap_or("without id"));
-            items.extend(check_record(&label, refreshed.record, &self.policies, today));
+            items.extend(check_record(&label, refreshed.record, &self.policies.snapshot(), today));
         }
         self.write(items)?;
         if retry_later {
@@ -242,6 +251,7 @@ impl AwsOptions {
 pub struct RunOptions {
     pub queue_url: String,
     pub aws: AwsOptions,
+    /// File mode: these policies, fixed. Ignored in cluster mode.
     pub policies: Vec<CompiledPolicy>,
     pub out: Box<dyn Write + Send>,
     pub table: bool,
@@ -253,23 +263,102 @@ pub struct RunOptions {
     pub shutdown_grace: Duration,
     /// Periodic resync (`None`: off). Runs once at start, then every `interval`.
     pub resync: Option<ResyncOptions>,
+    /// Cluster mode: policies from the `HipaaPolicy` watch, findings to status.
+    pub cluster: Option<ClusterOptions>,
+}
+
+/// Cluster mode.
+pub struct ClusterOptions {
+    pub client: kube::Client,
+    /// `None`: no leader election (a single replica).
+    pub lease: Option<LeaseConfig>,
+    pub writer: WriterConfig,
+}
+
+/// Why `serve` stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Consumer(#[from] ConsumerError),
+    #[error("leader election: {0}")]
+    Lease(String),
+    #[error("lost the leader lease; exiting so a restart rejoins as a standby")]
+    LostLease,
 }
 
 /// Consume until the queue is idle (`until_idle`) or `shutdown` turns true.
 pub async fn serve(
     opts: RunOptions,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
-) -> Result<StatsSnapshot, ConsumerError> {
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<StatsSnapshot, ServeError> {
     let (config, readers) = opts.aws.pool().await;
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    // The caller's shutdown, or a lost lease, stops everything.
+    let mut outer = shutdown.clone();
+    let relay = stop_tx.clone();
+    tokio::spawn(async move {
+        let _ = outer.wait_for(|s| *s).await;
+        let _ = relay.send(true);
+    });
+
+    let mut cluster_parts = None;
+    let (policies, index) = match &opts.cluster {
+        None => (PolicySet::new(opts.policies), None),
+        Some(cluster) => {
+            let shared = std::sync::Arc::new(Shared::default());
+            tokio::spawn(phiguard_controller::policies::watch(cluster.client.clone(), shared.clone()));
+            let mut leading = None;
+            if let Some(lease) = &cluster.lease {
+                let mut rx = phiguard_controller::leader::elect(cluster.client.clone(), lease)
+                    .await
+                    .map_err(|e| ServeError::Lease(e.to_string()))?;
+                info!(identity = lease.identity, "waiting for the leader lease");
+                let mut stop_wait = stop.clone();
+                tokio::select! {
+                    r = rx.wait_for(|l| *l) => { r.map_err(|e| ServeError::Lease(e.to_string()))?; }
+                    _ = stop_wait.wait_for(|s| *s) => return Ok(StatsSnapshot::default()),
+                }
+                info!("leading: consuming, writing status");
+                leading = Some(rx);
+            }
+            // Evaluate under the policies that exist, not an empty set.
+            shared.policies_changed.notified().await;
+            let stats = std::sync::Arc::new(WriteStats::default());
+            let writer = tokio::spawn(phiguard_controller::writer::run(
+                cluster.client.clone(),
+                shared.clone(),
+                cluster.writer.clone(),
+                stats,
+                stop.clone(),
+            ));
+            cluster_parts = Some((shared.clone(), writer, leading));
+            (shared.policies.clone(), Some(shared.index.clone()))
+        }
+    };
+    let lost_lease = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if let Some((_, _, Some(mut leading))) = cluster_parts.as_mut().map(|(s, w, l)| (s, w, l.take())) {
+        let stop_tx = stop_tx.clone();
+        let lost = lost_lease.clone();
+        tokio::spawn(async move {
+            if leading.wait_for(|l| !*l).await.is_ok() {
+                tracing::error!("lost the leader lease");
+                lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                let _ = stop_tx.send(true);
+            }
+            drop(leading);
+        });
+    }
+
     let sqs = aws_sdk_sqs::Client::new(&config);
     let evaluator = std::sync::Arc::new(Evaluator {
-        policies: opts.policies,
+        policies,
         readers,
         own_principals: opts.own_principals,
         sink: Sink::Stream { out: Mutex::new(opts.out), table: opts.table },
         seen: RecentIds::new(50_000),
         as_of: opts.as_of,
         consistency: Consistency::default(),
+        index,
     });
     let queue_url = opts.queue_url.clone();
     let sqs_probe = sqs.clone();
@@ -288,11 +377,16 @@ pub async fn serve(
                 break;
             }
         }
+        let _ = stop_tx.send(true);
+        if let Some((_, writer, _)) = cluster_parts {
+            let _ = writer.await;
+        }
         return Ok(consumer.stats().snapshot());
     }
+    let policy_changes = cluster_parts.as_ref().map(|(shared, _, _)| shared.clone());
     let resync_task = opts.resync.map(|resync_opts| {
         let evaluator = evaluator.clone();
-        let mut stop = shutdown.clone();
+        let mut stop = stop.clone();
         tokio::spawn(async move {
             loop {
                 let report = resync(&evaluator, &resync_opts, stop.clone()).await;
@@ -303,17 +397,30 @@ pub async fn serve(
                     seconds = report.duration.as_secs_f64(),
                     "resync finished"
                 );
+                // Next pass: after the interval, or at once when a policy changed.
+                let changed = async {
+                    match &policy_changes {
+                        Some(shared) => shared.policies_changed.notified().await,
+                        None => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
                     _ = stop.wait_for(|s| *s) => break,
                     () = tokio::time::sleep(resync_opts.interval) => {}
+                    () = changed => info!("policies changed: re-evaluating"),
                 }
             }
         })
     });
-    consumer.run(shutdown.clone()).await;
-    let _ = shutdown.wait_for(|s| *s).await;
+    consumer.run(stop.clone()).await;
     if let Some(task) = resync_task {
         task.abort();
+    }
+    if let Some((_, writer, _)) = cluster_parts {
+        let _ = writer.await;
+    }
+    if lost_lease.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(ServeError::LostLease);
     }
     Ok(consumer.stats().snapshot())
 }

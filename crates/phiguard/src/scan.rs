@@ -18,13 +18,14 @@ pub async fn scan(
 ) -> (Vec<ResultItem>, ResyncReport) {
     let (_, readers) = aws.pool().await;
     let ev = Evaluator {
-        policies,
+        policies: phiguard_rules::PolicySet::new(policies),
         readers,
         own_principals: Vec::new(),
         sink: Sink::Collect(Mutex::new(Vec::new())),
         seen: RecentIds::new(1),
         as_of,
         consistency: Consistency::default(),
+        index: None,
     };
     let (_keep, never) = tokio::sync::watch::channel(false);
     let report = resync(&ev, &opts, never).await;

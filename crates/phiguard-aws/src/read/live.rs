@@ -5,7 +5,10 @@ use aws_config::SdkConfig;
 use phiguard_events::ResourceRef;
 use phiguard_rules::model::ResourceType;
 
-use super::{ReadError, ReadOutcome, arn_region_account, cloudtrail, dynamodb, kinesis, kms, rds, s3, sns, sqs};
+use super::{
+    ReadError, ReadOutcome, apigateway, arn_region_account, cloudfront, cloudtrail, dynamodb, ec2, elbv2, kinesis, kms,
+    rds, redshift, s3, sns, sqs,
+};
 use crate::AwsSettings;
 
 /// The read-only IAM actions the readers and enumerators call, per statement id: the source
@@ -39,6 +42,45 @@ pub const IAM_READ_ACTIONS: &[(&str, &[&str])] = &[
     ("ReadKinesisStreams", &["kinesis:ListStreams", "kinesis:DescribeStreamSummary", "kinesis:ListTagsForStream"]),
     ("ReadKmsKeys", &["kms:ListKeys", "kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]),
     (
+        "ReadRdsClustersSnapshotsAndGroups",
+        &[
+            "rds:DescribeDBClusters",
+            "rds:DescribeDBClusterParameters",
+            "rds:DescribeDBSnapshots",
+            "rds:DescribeDBClusterSnapshots",
+            "rds:DescribeDBParameterGroups",
+            "rds:DescribeDBClusterParameterGroups",
+            "rds:ListTagsForResource",
+        ],
+    ),
+    (
+        "ReadLoadBalancerListeners",
+        &[
+            "elasticloadbalancing:DescribeLoadBalancers",
+            "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeTags",
+        ],
+    ),
+    (
+        "ReadCloudFrontDistributions",
+        &["cloudfront:ListDistributions", "cloudfront:GetDistribution", "cloudfront:ListTagsForResource"],
+    ),
+    ("ReadApiGatewayStages", &["apigateway:GET"]),
+    (
+        "ReadRedshiftClusters",
+        &["redshift:DescribeClusters", "redshift:DescribeClusterParameters", "redshift:DescribeLoggingStatus"],
+    ),
+    (
+        "ReadEc2VolumesVpcsAndEbsDefaults",
+        &[
+            "ec2:DescribeVolumes",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeFlowLogs",
+            "ec2:GetEbsEncryptionByDefault",
+            "ec2:GetEbsDefaultKmsKeyId",
+        ],
+    ),
+    (
         "ReadCloudTrailTrails",
         &["cloudtrail:DescribeTrails", "cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:ListTags"],
     ),
@@ -57,6 +99,13 @@ pub struct LiveReader {
     kinesis: aws_sdk_kinesis::Client,
     kms: aws_sdk_kms::Client,
     cloudtrail: aws_sdk_cloudtrail::Client,
+    elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    cloudfront: aws_sdk_cloudfront::Client,
+    apigateway: aws_sdk_apigateway::Client,
+    redshift: aws_sdk_redshift::Client,
+    ec2: aws_sdk_ec2::Client,
+    /// Names the account for the per-region EBS encryption-by-default setting.
+    sts: aws_sdk_sts::Client,
 }
 
 impl LiveReader {
@@ -71,6 +120,12 @@ impl LiveReader {
             kinesis: aws_sdk_kinesis::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
             cloudtrail: aws_sdk_cloudtrail::Client::new(config),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(config),
+            cloudfront: cloudfront::client(config),
+            apigateway: aws_sdk_apigateway::Client::new(config),
+            redshift: aws_sdk_redshift::Client::new(config),
+            ec2: aws_sdk_ec2::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
         }
     }
 
@@ -85,6 +140,20 @@ impl LiveReader {
             ResourceType::KinesisStream,
             ResourceType::KmsKey,
             ResourceType::CloudTrailTrail,
+            ResourceType::RdsDbCluster,
+            ResourceType::RdsDbSnapshot,
+            ResourceType::RdsDbClusterSnapshot,
+            ResourceType::RdsDbParameterGroup,
+            ResourceType::RdsDbClusterParameterGroup,
+            ResourceType::RdsOptionGroup,
+            ResourceType::ElbV2Listener,
+            ResourceType::CloudFrontDistribution,
+            ResourceType::ApiGatewayStage,
+            ResourceType::RedshiftCluster,
+            ResourceType::Ec2Volume,
+            ResourceType::EbsEncryptionByDefault,
+            ResourceType::Ec2Vpc,
+            ResourceType::Ec2FlowLog,
         ]
     }
 
@@ -113,6 +182,47 @@ impl LiveReader {
             }
             ResourceType::CloudTrailTrail if self.here(target) => {
                 cloudtrail::read_trail(&self.cloudtrail, target.arn.as_deref().unwrap_or(&target.id)).await
+            }
+            // Likewise DescribeDBClusters: Config ids are cluster resource ids (`cluster-…`).
+            ResourceType::RdsDbCluster
+                if self.here(target) && (target.arn.is_some() || !is_resource_id(&target.id, "cluster-")) =>
+            {
+                rds::read_db_cluster(&self.rds, target.arn.as_deref().unwrap_or(&target.id)).await
+            }
+            ResourceType::RdsDbSnapshot if self.here(target) => rds::read_db_snapshot(&self.rds, &target.id).await,
+            ResourceType::RdsDbClusterSnapshot if self.here(target) => {
+                rds::read_db_cluster_snapshot(&self.rds, &target.id).await
+            }
+            ResourceType::RdsDbParameterGroup if self.here(target) => {
+                rds::read_db_parameter_group(&self.rds, &target.id).await
+            }
+            ResourceType::RdsDbClusterParameterGroup if self.here(target) => {
+                rds::read_db_cluster_parameter_group(&self.rds, &target.id).await
+            }
+            ResourceType::RdsOptionGroup if self.here(target) => rds::read_option_group(&self.rds, &target.id).await,
+            ResourceType::ElbV2Listener if self.here(target) => elbv2::read_listener(&self.elbv2, &target.id).await,
+            ResourceType::CloudFrontDistribution => cloudfront::read_distribution(&self.cloudfront, &target.id).await,
+            ResourceType::ApiGatewayStage if self.here(target) && apigateway::stage_of(&target.id).is_some() => {
+                apigateway::read_stage(&self.apigateway, &target.id, target.account.as_deref()).await
+            }
+            ResourceType::RedshiftCluster if self.here(target) => {
+                redshift::read_cluster(&self.redshift, &target.id, target.account.as_deref()).await
+            }
+            // RunInstances volumes are named `<instance>:<device>` until their volume id is known.
+            ResourceType::Ec2Volume if self.here(target) && target.id.starts_with("vol-") => {
+                ec2::read_volume(&self.ec2, &target.id, target.account.as_deref()).await
+            }
+            // The setting of another region is another reader's.
+            ResourceType::EbsEncryptionByDefault
+                if ec2::ebs_default_scope(&target.id).is_some_and(|(_, r)| Some(r) == self.region.as_deref()) =>
+            {
+                ec2::read_ebs_encryption_by_default(&self.ec2, &target.id).await
+            }
+            ResourceType::Ec2Vpc if self.here(target) => {
+                ec2::read_vpc(&self.ec2, &target.id, target.account.as_deref()).await
+            }
+            ResourceType::Ec2FlowLog if self.here(target) => {
+                ec2::read_flow_log(&self.ec2, &target.id, target.account.as_deref()).await
             }
             _ => return None,
         })
@@ -145,6 +255,25 @@ impl LiveReader {
             ResourceType::KinesisStream => kinesis::list_streams(&self.kinesis).await,
             ResourceType::KmsKey => kms::list_keys(&self.kms).await,
             ResourceType::CloudTrailTrail => cloudtrail::list_trails(&self.cloudtrail).await,
+            ResourceType::RdsDbCluster => rds::list_db_clusters(&self.rds).await,
+            ResourceType::RdsDbSnapshot => rds::list_db_snapshots(&self.rds).await,
+            ResourceType::RdsDbClusterSnapshot => rds::list_db_cluster_snapshots(&self.rds).await,
+            ResourceType::RdsDbParameterGroup => rds::list_db_parameter_groups(&self.rds).await,
+            ResourceType::RdsDbClusterParameterGroup => rds::list_db_cluster_parameter_groups(&self.rds).await,
+            ResourceType::RdsOptionGroup => rds::list_option_groups(&self.rds).await,
+            ResourceType::ElbV2Listener => elbv2::list_listeners(&self.elbv2).await,
+            // Distributions are global and recorded in us-east-1: only that region's reader
+            // lists them, so a resync over every region sees each once.
+            ResourceType::CloudFrontDistribution if self.region.as_deref() != Some(cloudfront::REGION) => {
+                Ok(Vec::new())
+            }
+            ResourceType::CloudFrontDistribution => cloudfront::list_distributions(&self.cloudfront).await,
+            ResourceType::ApiGatewayStage => apigateway::list_stages(&self.apigateway).await,
+            ResourceType::RedshiftCluster => redshift::list_clusters(&self.redshift).await,
+            ResourceType::Ec2Volume => ec2::list_volumes(&self.ec2).await,
+            ResourceType::EbsEncryptionByDefault => ec2::list_ebs_encryption_by_default(&self.ec2, &self.sts).await,
+            ResourceType::Ec2Vpc => ec2::list_vpcs(&self.ec2).await,
+            ResourceType::Ec2FlowLog => ec2::list_flow_logs(&self.ec2).await,
             _ => return None,
         })
     }
@@ -153,4 +282,26 @@ impl LiveReader {
 /// A reference with just a type and an id (enumerators fill in what they know).
 pub(crate) fn reference(resource_type: ResourceType, id: impl Into<String>) -> ResourceRef {
     ResourceRef { resource_type, id: id.into(), arn: None, account: None, region: None }
+}
+
+/// Whether an id is an RDS resource id (`<prefix>` then upper-case letters and digits, e.g.
+/// `cluster-ABCDEFGHIJKLMNOPQRSTUVWXY2`) rather than an identifier, which RDS stores in lower case.
+fn is_resource_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|rest| {
+        rest.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && rest.chars().any(|c| c.is_ascii_uppercase())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_resource_id;
+
+    #[test]
+    fn resource_ids_are_told_from_identifiers() {
+        assert!(is_resource_id("cluster-ABCDEFGHIJKLMNOPQRSTUVWXY2", "cluster-"));
+        assert!(!is_resource_id("cluster-prod", "cluster-"), "identifiers are lower case");
+        assert!(!is_resource_id("cluster-2024", "cluster-"));
+        assert!(!is_resource_id("records", "cluster-"));
+    }
 }

@@ -4,13 +4,18 @@
 //! A read either returns the whole resource, says it is gone, or fails: there are no partial
 //! results (remediation must never act on one).
 
+pub mod apigateway;
+pub mod cloudfront;
 pub mod cloudtrail;
 pub mod dynamodb;
+pub mod ec2;
+pub mod elbv2;
 pub mod kinesis;
 pub mod kms;
 pub mod live;
 pub mod pool;
 pub mod rds;
+pub mod redshift;
 pub mod s3;
 pub mod sns;
 pub mod sqs;
@@ -57,6 +62,38 @@ where
         operation,
         class: error_class(code.as_deref()),
         message: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+    }
+}
+
+/// Whether a call failed because the endpoint does not implement it: an HTML 500/501 page
+/// instead of an AWS error document (what moto answers for an operation it lacks; AWS answers
+/// errors with XML or JSON documents). A reader may then leave the one field that call fills
+/// unknown, so the rules needing it answer `unknown`; any other failure stays an error.
+pub fn unimplemented<E>(e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> bool {
+    e.raw_response().is_some_and(|r| {
+        matches!(r.status().as_u16(), 500 | 501)
+            && r.headers().get("content-type").is_some_and(|c| c.to_ascii_lowercase().starts_with("text/html"))
+    })
+}
+
+/// Region and account from an ARN (`arn:<partition>:<service>:<region>:<account>:...`); empty
+/// parts (global services) stay unknown.
+pub(crate) fn scope_from_arn(r: &mut Resource, arn: &str) {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if let [_, _, _, region, account, _] = parts.as_slice() {
+        r.region = Some(region.to_string()).filter(|s| !s.is_empty());
+        r.account = Some(account.to_string()).filter(|s| !s.is_empty());
+    }
+}
+
+/// The ARN partition of a region.
+pub(crate) fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
     }
 }
 

@@ -99,6 +99,41 @@ impl Moto {
     }
 
     #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn elbv2(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        aws_sdk_elasticloadbalancingv2::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn cloudfront(&self) -> aws_sdk_cloudfront::Client {
+        aws_sdk_cloudfront::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn apigateway(&self) -> aws_sdk_apigateway::Client {
+        aws_sdk_apigateway::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn redshift(&self) -> aws_sdk_redshift::Client {
+        aws_sdk_redshift::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    /// moto's default subnets (one per availability zone), for resources that need a VPC.
+    #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn default_subnets(&self) -> Vec<String> {
+        let default = aws_sdk_ec2::types::Filter::builder().name("default-for-az").values("true").build();
+        let out = self.ec2().await.describe_subnets().filters(default).send().await.unwrap();
+        let subnets: Vec<String> = out.subnets.unwrap_or_default().into_iter().filter_map(|s| s.subnet_id).collect();
+        assert!(subnets.len() >= 2, "moto has default subnets");
+        subnets
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let settings = self.settings();
         s3_client(&sdk_config(&settings).await, &settings)
