@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite. A fresh machine needs only the Rust toolchain (pinned in
-# rust-toolchain.toml) and python3; cargo fetches the locked dependencies and
-# scripts/moto.sh installs the moto server (PyPI) into the cache.
+# The whole test suite. A fresh machine needs the Rust toolchain (pinned in
+# rust-toolchain.toml), python3, openssl and Go; cargo fetches the locked dependencies,
+# scripts/moto.sh installs the moto server (PyPI) into the cache, and scripts/envtest.sh
+# builds kube-apiserver and etcd into the cache (once: ~11 min cold, then ~0.1 s; Go is
+# only needed for that first build). See docs/envtest.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cache.sh
@@ -15,6 +17,15 @@ fi
 PHIGUARD_MOTO_SERVER="${PHIGUARD_MOTO_SERVER:-$(bash scripts/moto.sh install)}"
 export PHIGUARD_MOTO_SERVER
 echo "moto server: $PHIGUARD_MOTO_SERVER"
+# A real kube-apiserver and etcd for the controller's tests (envtest), so each test does
+# not have to run the script itself. A preset KUBEBUILDER_ASSETS with both binaries wins.
+if ! KUBEBUILDER_ASSETS="$(bash scripts/envtest.sh | tail -n1)" ||
+  [ ! -x "$KUBEBUILDER_ASSETS/kube-apiserver" ] || [ ! -x "$KUBEBUILDER_ASSETS/etcd" ]; then
+  echo "scripts/envtest.sh failed: no kube-apiserver and etcd for the controller's tests (see its messages above and docs/envtest.md)" >&2
+  exit 1
+fi
+export KUBEBUILDER_ASSETS
+echo "envtest assets: $KUBEBUILDER_ASSETS"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
