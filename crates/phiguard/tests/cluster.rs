@@ -1,0 +1,146 @@
+//! Cluster mode end to end: HipaaPolicy objects in a real kube-apiserver, AWS in moto, events
+//! on the queue → findings in the policies' status.
+
+#[path = "../../phiguard-aws/tests/support/mod.rs"]
+mod aws;
+#[path = "../../phiguard-controller/tests/support/envtest.rs"]
+#[allow(dead_code)]
+mod envtest;
+
+use std::time::Duration;
+
+use kube::Api;
+use kube::api::PostParams;
+use phiguard_api::HipaaPolicy;
+use phiguard_cli::run::{AwsOptions, ClusterOptions, RunOptions, serve};
+use phiguard_controller::writer::WriterConfig;
+use serde_json::json;
+
+fn policy(name: &str, spec: serde_json::Value) -> HipaaPolicy {
+    serde_json::from_value(json!({
+        "apiVersion": "phiguard.io/v1alpha1", "kind": "HipaaPolicy",
+        "metadata": {"name": name}, "spec": spec
+    }))
+    .unwrap()
+}
+
+fn event(bucket: &str, id: &str) -> String {
+    json!({
+        "version": "0", "id": id, "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.s3", "account": "123456789012", "time": "2026-11-28T12:00:00Z", "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z", "eventSource": "s3.amazonaws.com",
+            "eventName": "PutBucketEncryption", "awsRegion": "us-east-1",
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ci/deploy", "accountId": "123456789012"},
+            "requestParameters": {"bucketName": bucket}, "responseElements": null,
+            "eventID": id, "readOnly": false, "eventType": "AwsApiCall", "recipientAccountId": "123456789012"
+        }
+    })
+    .to_string()
+}
+
+async fn run_until_idle(moto: &aws::Moto, queue_url: &str, client: kube::Client) {
+    let opts = RunOptions {
+        queue_url: queue_url.to_string(),
+        aws: AwsOptions { settings: moto.settings(), role_template: None },
+        policies: Vec::new(),
+        out: Box::new(std::io::sink()),
+        table: false,
+        until_idle: true,
+        as_of: None,
+        own_principals: Vec::new(),
+        receivers: 1,
+        shutdown_grace: Duration::from_secs(5),
+        resync: None,
+        cluster: Some(ClusterOptions {
+            client,
+            lease: None,
+            writer: WriterConfig { debounce: Duration::from_millis(200), ..WriterConfig::default() },
+        }),
+    };
+    let (_keep, never) = tokio::sync::watch::channel(false);
+    tokio::time::timeout(Duration::from_secs(60), serve(opts, never)).await.expect("run ends").expect("run ok");
+}
+
+fn condition<'a>(p: &'a HipaaPolicy, type_: &str) -> &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
+    p.status.as_ref().and_then(|s| s.conditions.iter().find(|c| c.type_ == type_)).expect("condition written")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn findings_reach_policy_status_and_clear_when_fixed() {
+    let env = envtest::Envtest::start().await;
+    env.install_crds().await;
+    let moto = aws::Moto::start();
+    let policies: Api<HipaaPolicy> = Api::all(env.client());
+    policies
+        .create(
+            &PostParams::default(),
+            &policy("phi-buckets", json!({"scope": {"resourceTypes": ["AWS::S3::Bucket"]}})),
+        )
+        .await
+        .unwrap();
+    // Passes the schema, fails compilation: reported, and does not stop the other policy.
+    policies
+        .create(&PostParams::default(), &policy("broken", json!({"rules": [{"id": "no-such-rule", "enabled": false}]})))
+        .await
+        .unwrap();
+
+    let s3 = moto.s3().await;
+    let sqs = moto.sqs().await;
+    s3.create_bucket().bucket("oncology-scans").send().await.unwrap();
+    let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
+    sqs.send_message().queue_url(&url).message_body(event("oncology-scans", "e-1")).send().await.unwrap();
+    run_until_idle(&moto, &url, env.client()).await;
+
+    let p = policies.get("phi-buckets").await.unwrap();
+    let status = p.status.as_ref().expect("status written");
+    assert_eq!(condition(&p, "Ready").status, "True");
+    assert_eq!(
+        (condition(&p, "Compliant").status.as_str(), condition(&p, "Compliant").reason.as_str()),
+        ("False", "ViolationsFound")
+    );
+    assert_eq!(status.observed_generation, p.metadata.generation);
+    assert_eq!((status.summary.in_scope, status.summary.non_compliant), (1, 1));
+    let v = status.violations.iter().find(|v| v.rule == "s3-bucket-default-encryption").expect("violation listed");
+    assert_eq!(v.resource_arn, "arn:aws:s3:::oncology-scans");
+    assert!(status.last_evaluation_time.is_some());
+
+    let broken = policies.get("broken").await.unwrap();
+    assert_eq!(condition(&broken, "Ready").status, "False");
+    assert_eq!(condition(&broken, "Ready").reason, "InvalidPolicy");
+    assert!(condition(&broken, "Ready").message.contains("no-such-rule"), "{:?}", condition(&broken, "Ready"));
+
+    // The bucket is fixed; the next event clears the violation (a fresh process: state is
+    // rebuilt from what it evaluates, nothing lives only in memory).
+    let sse = aws_sdk_s3::types::ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+        .build()
+        .unwrap();
+    let rule =
+        aws_sdk_s3::types::ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(sse).build();
+    let config = aws_sdk_s3::types::ServerSideEncryptionConfiguration::builder().rules(rule).build().unwrap();
+    s3.put_bucket_encryption()
+        .bucket("oncology-scans")
+        .server_side_encryption_configuration(config)
+        .send()
+        .await
+        .unwrap();
+    let tls = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::oncology-scans", "arn:aws:s3:::oncology-scans/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
+    s3.put_bucket_policy().bucket("oncology-scans").policy(tls.to_string()).send().await.unwrap();
+    sqs.send_message().queue_url(&url).message_body(event("oncology-scans", "e-2")).send().await.unwrap();
+    let ready_since = condition(&p, "Ready").last_transition_time.clone();
+    run_until_idle(&moto, &url, env.client()).await;
+
+    let p = policies.get("phi-buckets").await.unwrap();
+    let status = p.status.as_ref().unwrap();
+    assert_eq!(status.summary.in_scope, 1);
+    assert!(
+        status.violations.iter().all(|v| v.rule != "s3-bucket-default-encryption" && v.rule != "s3-bucket-tls-only"),
+        "fixed rules no longer listed: {:?}",
+        status.violations
+    );
+    assert_eq!(condition(&p, "Ready").last_transition_time, ready_since, "Ready did not flap across the restart");
+}
