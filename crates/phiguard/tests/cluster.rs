@@ -4,7 +4,6 @@
 #[path = "../../phiguard-aws/tests/support/mod.rs"]
 mod aws;
 #[path = "../../phiguard-controller/tests/support/envtest.rs"]
-#[allow(dead_code)]
 mod envtest;
 
 use std::time::Duration;
