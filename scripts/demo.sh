@@ -8,9 +8,15 @@ cd "$(dirname "$0")/.."
 source scripts/cache.sh
 moto="$(bash scripts/moto.sh install)"
 python="$(dirname "$moto")/python"
-echo "== building phiguard" >&2
-cargo build -q -p phiguard
-bin="${CARGO_TARGET_DIR:-target}/debug/phiguard"
+# CI passes the binary its test run already built (a `cargo build -p phiguard` resolves
+# features differently from `cargo test --workspace` and would rebuild every AWS crate).
+if [ -n "${PHIGUARD_BIN:-}" ] && [ -x "$PHIGUARD_BIN" ]; then
+  bin="$PHIGUARD_BIN"
+else
+  echo "== building phiguard" >&2
+  cargo build -q -p phiguard
+  bin="${CARGO_TARGET_DIR:-target}/debug/phiguard"
+fi
 
 port="$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$moto" -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
