@@ -588,13 +588,14 @@ async fn measure(env: &Env, variant: Variant, kind: Kind, receivers: usize, n: u
         Kind::Null => consume(&env.sqs, &url, receivers, n, Arc::new(Nothing)).await,
         Kind::Pipeline => {
             let evaluator = Evaluator {
-                policies: vec![phiguard_rules::baseline()],
+                policies: phiguard_rules::PolicySet::new(vec![phiguard_rules::baseline()]),
                 readers: ReaderPool::new(env.sdk.clone(), env.settings.clone(), Some("000000000000".into()), None),
                 own_principals: Vec::new(),
                 sink: Sink::Stream { out: Mutex::new(Box::new(Discard(lines.clone()))), table: false },
                 seen: RecentIds::new(50_000),
                 as_of: Some(jiff::civil::date(2026, 11, 29)),
                 consistency: Consistency::default(),
+                index: None,
             };
             consume(&env.sqs, &url, receivers, n, Arc::new(Timed { inner: evaluator, probe: probe.clone() })).await
         }
