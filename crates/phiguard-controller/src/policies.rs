@@ -76,10 +76,8 @@ pub async fn watch(client: kube::Client, shared: Arc<Shared>) {
                     let mut states = shared.states.lock().unwrap_or_else(|e| e.into_inner());
                     let gone: Vec<String> = states.keys().filter(|n| !fresh.contains_key(*n)).cloned().collect();
                     for name in gone {
-                        if states.get(&name).is_some_and(|s| s.compiled.is_ok()) {
-                            states.remove(&name);
-                            shared.index.lock().unwrap_or_else(|e| e.into_inner()).forget_policy(&name);
-                        }
+                        states.remove(&name);
+                        shared.index.lock().unwrap_or_else(|e| e.into_inner()).forget_policy(&name);
                     }
                     drop(states);
                     compiled = fresh;

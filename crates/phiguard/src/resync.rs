@@ -164,7 +164,9 @@ async fn resync_type(
     let refs = match reader.list(t).await {
         Some(Ok(refs)) => refs,
         Some(Err(e)) => {
-            warn!(resource_type = t.as_str(), error = %e, "resync: listing failed");
+            // Service error texts can carry resource names: the class is enough at warn level.
+            warn!(resource_type = t.as_str(), operation = e.operation, class = e.class, "resync: listing failed");
+            tracing::debug!(error = %e, "resync: listing error detail");
             progress.errors += 1;
             return progress;
         }
@@ -201,7 +203,13 @@ async fn resync_type(
                 }
                 Ok(ReadOutcome::Gone) => Outcome::Skipped,
                 Err(e) => {
-                    warn!(resource_type = target.resource_type.as_str(), error = %e, "resync: read failed");
+                    warn!(
+                        resource_type = target.resource_type.as_str(),
+                        operation = e.operation,
+                        class = e.class,
+                        "resync: read failed"
+                    );
+                    tracing::debug!(error = %e, "resync: read error detail");
                     Outcome::Failed
                 }
             }
