@@ -52,6 +52,8 @@ pub async fn watch(client: kube::Client, shared: Arc<Shared>) {
     let api: Api<DeserializeGuard<HipaaPolicy>> = Api::all(client);
     let mut compiled: BTreeMap<String, CompiledPolicy> = BTreeMap::new();
     let mut init: Option<BTreeMap<String, CompiledPolicy>> = None;
+    // Every object of a re-list, valid or not (`init` holds only the valid ones).
+    let mut listed: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let stream = watcher::watcher(api, watcher::Config::default()).default_backoff();
     futures_util::pin_mut!(stream);
     loop {
@@ -64,8 +66,12 @@ pub async fn watch(client: kube::Client, shared: Arc<Shared>) {
             }
         };
         match event {
-            Event::Init => init = Some(BTreeMap::new()),
+            Event::Init => {
+                init = Some(BTreeMap::new());
+                listed.clear();
+            }
             Event::InitApply(obj) => {
+                listed.insert(name_of(&obj));
                 if let Some(pending) = init.as_mut() {
                     apply(&shared, pending, obj, true);
                 }
@@ -74,7 +80,7 @@ pub async fn watch(client: kube::Client, shared: Arc<Shared>) {
                 if let Some(fresh) = init.take() {
                     // Policies deleted while the watch was down leave the index too.
                     let mut states = shared.states.lock().unwrap_or_else(|e| e.into_inner());
-                    let gone: Vec<String> = states.keys().filter(|n| !fresh.contains_key(*n)).cloned().collect();
+                    let gone: Vec<String> = states.keys().filter(|n| !listed.contains(*n)).cloned().collect();
                     for name in gone {
                         states.remove(&name);
                         shared.index.lock().unwrap_or_else(|e| e.into_inner()).forget_policy(&name);
