@@ -262,6 +262,7 @@ def main():
     ap.add_argument("--moto", required=True)
     ap.add_argument("--sizes", default="200,1000")
     ap.add_argument("--events", type=int, default=200, help="change events in the event-path run")
+    ap.add_argument("--no-events", action="store_true", help="full scans only")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--out", default="custodian-bench.json")
     args = ap.parse_args()
@@ -279,16 +280,18 @@ def main():
             p, p_flagged = phiguard_scan(args.phiguard, peers, work, args.concurrency)
             print(f"[{n}] phiguard scan {p['wall_s']:.1f}s {p['api_calls']} calls", file=sys.stderr)
             same = {rule: (c_flagged[rule] == p_flagged[rule] == expected[rule]) for rule in CHECKS}
-            buckets = [b["Name"] for b in client("s3", peers.direct).list_buckets()["Buckets"]][: args.events]
-            ce, pe, same_events = event_path(args.phiguard, custodian_python, peers, work, buckets)
-            print(f"[{n}] events: custodian {ce['wall_s']:.1f}s, phiguard {pe['wall_s']:.1f}s", file=sys.stderr)
-            results.append({
+            row = {
                 "size": n, "buckets": n, "queues": max(2, n // 10), "db_instances": max(2, n // 100),
                 "scan": {"custodian": c, "phiguard": p, "same_findings": same,
                          "ratio_wall": p["wall_s"] / c["wall_s"], "ratio_calls": p["api_calls"] / c["api_calls"]},
-                "events": {"count": len(buckets), "custodian": ce, "phiguard": pe, "same_findings": same_events,
-                           "ratio_wall": pe["wall_s"] / ce["wall_s"]},
-            })
+            }
+            if not args.no_events:
+                buckets = [b["Name"] for b in client("s3", peers.direct).list_buckets()["Buckets"]][: args.events]
+                ce, pe, same_events = event_path(args.phiguard, custodian_python, peers, work, buckets)
+                print(f"[{n}] events: custodian {ce['wall_s']:.1f}s, phiguard {pe['wall_s']:.1f}s", file=sys.stderr)
+                row["events"] = {"count": len(buckets), "custodian": ce, "phiguard": pe, "same_findings": same_events,
+                                 "ratio_wall": pe["wall_s"] / ce["wall_s"]}
+            results.append(row)
         finally:
             peers.close()
             shutil.rmtree(work, ignore_errors=True)

@@ -10,7 +10,7 @@ use aws_sdk_s3::types::{
 use jiff::civil::date;
 use phiguard_aws::read::{ReadOutcome, s3::read_bucket};
 use phiguard_rules::model::{Encryption, Model, PolicyDocument, StateSource, Versioning};
-use phiguard_rules::{Evaluation, Status, baseline, evaluate};
+use phiguard_rules::{Evaluation, ReadNeeds, Status, baseline, compile, evaluate};
 use support::Moto;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,7 +51,8 @@ async fn hardened_bucket_reads_back_complete_and_passes() {
         .unwrap();
     s3.put_bucket_tagging().bucket(name).tagging(tags).send().await.unwrap();
 
-    let ReadOutcome::Found(r) = read_bucket(&s3, name, Some("111122223333")).await.unwrap() else {
+    let ReadOutcome::Found(r) = read_bucket(&s3, name, Some("111122223333"), &ReadNeeds::everything()).await.unwrap()
+    else {
         panic!("bucket exists")
     };
     assert_eq!(r.source, StateSource::LiveRead);
@@ -81,7 +82,9 @@ async fn bare_bucket_fails_tls_and_versioning_and_gone_bucket_is_gone() {
     let s3 = moto.s3().await;
     let name = "intake-scratch";
     s3.create_bucket().bucket(name).send().await.unwrap();
-    let ReadOutcome::Found(r) = read_bucket(&s3, name, None).await.unwrap() else { panic!("bucket exists") };
+    let ReadOutcome::Found(r) = read_bucket(&s3, name, None, &ReadNeeds::everything()).await.unwrap() else {
+        panic!("bucket exists")
+    };
     let Model::S3Bucket(b) = &r.model else { panic!("S3 model") };
     assert_eq!(b.policy, Some(PolicyDocument::None));
     assert_eq!(b.versioning, Some(Versioning::Off));
@@ -94,8 +97,45 @@ async fn bare_bucket_fails_tls_and_versioning_and_gone_bucket_is_gone() {
     assert_eq!(status("phi-in-tags"), Status::Pass);
 
     s3.delete_bucket().bucket(name).send().await.unwrap();
-    assert!(matches!(read_bucket(&s3, name, None).await.unwrap(), ReadOutcome::Gone));
-    assert!(matches!(read_bucket(&s3, "never-existed", None).await.unwrap(), ReadOutcome::Gone));
+    assert!(matches!(read_bucket(&s3, name, None, &ReadNeeds::everything()).await.unwrap(), ReadOutcome::Gone));
+    assert!(matches!(
+        read_bucket(&s3, "never-existed", None, &ReadNeeds::everything()).await.unwrap(),
+        ReadOutcome::Gone
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projected_read_fetches_only_what_the_rules_read_and_judges_alike() {
+    let moto = Moto::start();
+    let s3 = moto.s3().await;
+    let name = "radiology-archive";
+    s3.create_bucket().bucket(name).send().await.unwrap();
+    let spec = serde_json::from_value(serde_json::json!({"controls": {
+        "encryptionInTransit": {"enabled": false}, "eligibleConfiguration": {"enabled": false},
+        "auditLogging": {"enabled": false}, "backupRecovery": {"enabled": false}, "phiInIdentifiers": {"enabled": false}}}))
+    .unwrap();
+    let encryption_only = compile("encryption-only", &spec).unwrap();
+    let needs =
+        ReadNeeds::for_type(std::slice::from_ref(&encryption_only), &phiguard_rules::model::ResourceType::S3Bucket);
+
+    let ReadOutcome::Found(projected) = read_bucket(&s3, name, None, &needs).await.unwrap() else { panic!("exists") };
+    let Model::S3Bucket(b) = &projected.model else { panic!("S3 model") };
+    assert!(b.default_encryption.is_some());
+    // Not fetched: the policy, versioning, logging and tagging calls were skipped.
+    assert_eq!((&b.policy, &b.versioning, &b.access_logging, &projected.tags), (&None, &None, &None, &None));
+
+    let ReadOutcome::Found(full) = read_bucket(&s3, name, None, &ReadNeeds::everything()).await.unwrap() else {
+        panic!("exists")
+    };
+    let today = date(2026, 11, 29);
+    let (Evaluation::Evaluated(a), Evaluation::Evaluated(b)) =
+        (evaluate(&encryption_only, &projected, today), evaluate(&encryption_only, &full, today))
+    else {
+        panic!("in scope")
+    };
+    let verdicts = |f: &[phiguard_rules::Finding]| f.iter().map(|f| (f.rule.id, f.status)).collect::<Vec<_>>();
+    assert_eq!(verdicts(&a), verdicts(&b), "a projected read must judge exactly like a full one");
+    assert!(a.iter().all(|f| f.status != Status::Unknown));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,7 +145,7 @@ async fn unreachable_endpoint_is_a_read_error_not_a_verdict() {
     settings.endpoint_url = Some("http://127.0.0.1:9".into()); // discard port: nothing listens
     let config = phiguard_aws::sdk_config(&settings).await;
     let s3 = phiguard_aws::s3_client(&config, &settings);
-    let err = read_bucket(&s3, "anything", None).await.unwrap_err();
+    let err = read_bucket(&s3, "anything", None, &ReadNeeds::everything()).await.unwrap_err();
     assert_eq!(err.service, "s3");
     assert_eq!(err.operation, "GetBucketLocation");
 }

@@ -12,6 +12,7 @@ pub(crate) mod checks;
 pub mod evaluate;
 pub mod iam;
 pub mod model;
+pub mod needs;
 pub mod phi;
 pub mod policy;
 pub mod policy_set;
@@ -20,6 +21,7 @@ pub mod tls;
 pub use catalogue::{Control, Outcome, RemediationClass, Rule, Status, catalogue, rule};
 pub use checks::in_transit::engine_tls_default;
 pub use evaluate::{Evaluation, Finding, evaluate, worst};
+pub use needs::ReadNeeds;
 pub use policy::{CompiledPolicy, PolicyError, ScopeMiss, compile};
 pub use policy_set::PolicySet;
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use phiguard_aws::read::{LiveReader, ReadOutcome};
 use phiguard_events::{Change, ChangeRecord, EnvelopeKind};
+use phiguard_rules::ReadNeeds;
 use phiguard_rules::model::ResourceType;
 use tokio::sync::watch;
 use tracing::{info, warn};
@@ -174,13 +175,16 @@ async fn resync_type(
     };
     progress.listed = refs.len() as u64;
     let today = ev.today();
+    // Only what the policies' rules read: e.g. two S3 calls per bucket instead of six when
+    // the policies check encryption only (fewer calls, less throttling, faster passes).
+    let needs = &ReadNeeds::for_type(&ev.policies.snapshot(), t);
     let results = futures_util::stream::iter(refs)
         .map(|mut target| async move {
             pacer.wait().await;
             if target.account.is_none() {
                 target.account = account.map(str::to_string);
             }
-            let Some(read) = reader.read(&target).await else { return Outcome::Skipped };
+            let Some(read) = reader.read_for(&target, needs).await else { return Outcome::Skipped };
             match read {
                 Ok(ReadOutcome::Found(r)) => {
                     let record = ChangeRecord {

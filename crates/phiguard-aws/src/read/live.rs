@@ -3,6 +3,7 @@
 
 use aws_config::SdkConfig;
 use phiguard_events::ResourceRef;
+use phiguard_rules::ReadNeeds;
 use phiguard_rules::model::ResourceType;
 
 use super::{
@@ -161,8 +162,15 @@ impl LiveReader {
     /// the resource is in another region than this reader's (the caller evaluates what the
     /// event said).
     pub async fn read(&self, target: &ResourceRef) -> Option<Result<ReadOutcome, ReadError>> {
+        self.read_for(target, &ReadNeeds::everything()).await
+    }
+
+    /// [`read`](Self::read), skipping the calls whose answers no rule in `needs` reads (only
+    /// the S3 reader has such calls today). The result is not a complete read unless `needs`
+    /// is everything: never act on it.
+    pub async fn read_for(&self, target: &ResourceRef, needs: &ReadNeeds) -> Option<Result<ReadOutcome, ReadError>> {
         Some(match target.resource_type {
-            ResourceType::S3Bucket => s3::read_bucket(&self.s3, &target.id, target.account.as_deref()).await,
+            ResourceType::S3Bucket => s3::read_bucket(&self.s3, &target.id, target.account.as_deref(), needs).await,
             ResourceType::SqsQueue if self.here(target) && target.id.starts_with("http") => {
                 sqs::read_queue(&self.sqs, &target.id).await
             }
