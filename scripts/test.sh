@@ -17,6 +17,10 @@ fi
 PHIGUARD_MOTO_SERVER="${PHIGUARD_MOTO_SERVER:-$(bash scripts/moto.sh install)}"
 export PHIGUARD_MOTO_SERVER
 echo "moto server: $PHIGUARD_MOTO_SERVER"
+# A real SQS server fast enough for the volume chaos tests (ElasticMQ, Maven Central via mvn).
+PHIGUARD_ELASTICMQ="${PHIGUARD_ELASTICMQ:-$(bash scripts/elasticmq.sh install | tail -n1)}"
+export PHIGUARD_ELASTICMQ
+echo "elasticmq: $PHIGUARD_ELASTICMQ"
 # A real kube-apiserver and etcd for the controller's tests (envtest), so each test does
 # not have to run the script itself. A preset KUBEBUILDER_ASSETS with both binaries wins.
 if ! KUBEBUILDER_ASSETS="$(bash scripts/envtest.sh | tail -n1)" ||
