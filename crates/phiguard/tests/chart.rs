@@ -707,3 +707,58 @@ async fn operator_runs_as_the_deployment_says_under_the_charts_rbac() {
     );
     assert!(!show_log().contains("Forbidden"), "an API call was forbidden:\n{}", show_log());
 }
+
+/// Every value in values.yaml is documented: it, or a map above it (for values that are
+/// Kubernetes objects passed through, like securityContext), has a `# --` comment right
+/// above it; and every top-level value has a schema entry with a description.
+#[test]
+fn every_value_is_documented_and_typed() {
+    let text = std::fs::read_to_string(root().join("charts/phiguard/values.yaml")).unwrap();
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("charts/phiguard/values.schema.json")).unwrap())
+            .unwrap();
+    // (indent, documented) of the enclosing keys.
+    let mut stack: Vec<(usize, bool)> = Vec::new();
+    let mut comment_above = false;
+    let mut undocumented = Vec::new();
+    let mut path: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("# --") {
+            comment_above = true;
+            continue;
+        }
+        if trimmed.starts_with('#') {
+            continue; // continuation of a comment
+        }
+        if trimmed.is_empty() {
+            comment_above = false;
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        let Some((key, rest)) = trimmed.split_once(':') else { continue };
+        if key.starts_with('-') || key.contains(' ') {
+            comment_above = false;
+            continue; // list items and flow values belong to the key above
+        }
+        while stack.last().is_some_and(|(i, _)| *i >= indent) {
+            stack.pop();
+            path.pop();
+        }
+        let documented = comment_above || stack.iter().any(|(_, d)| *d);
+        let leaf = !rest.trim().is_empty();
+        path.push(key.to_string());
+        if leaf && !documented {
+            undocumented.push(path.join("."));
+        }
+        if indent == 0 {
+            let prop = &schema["properties"][key];
+            assert!(prop.is_object(), "values.schema.json has no property {key}");
+        }
+        stack.push((indent, documented));
+        comment_above = false;
+    }
+    assert!(undocumented.is_empty(), "values without a `# --` comment in values.yaml: {undocumented:?}");
+    // The schema types every top-level value and rejects unknown ones.
+    assert_eq!(schema["additionalProperties"], false);
+}
