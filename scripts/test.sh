@@ -3,7 +3,8 @@
 # rust-toolchain.toml), python3, openssl and Go; cargo fetches the locked dependencies,
 # scripts/moto.sh installs the moto server (PyPI) into the cache, and scripts/envtest.sh
 # builds kube-apiserver and etcd into the cache (once: ~11 min cold, then ~0.1 s; Go is
-# only needed for that first build). See docs/envtest.md.
+# only needed for that first build). See docs/envtest.md. scripts/helm.sh and
+# scripts/promtool.sh provide helm and promtool the same way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cache.sh
@@ -30,6 +31,17 @@ if ! KUBEBUILDER_ASSETS="$(bash scripts/envtest.sh | tail -n1)" ||
 fi
 export KUBEBUILDER_ASSETS
 echo "envtest assets: $KUBEBUILDER_ASSETS"
+# helm for the chart tests (built from the Go module proxy once, ~5 min cold) and promtool
+# for the alert tests (Debian's prometheus package, ~5 s): both cached, see docs/development.md.
+for tool in helm promtool; do
+  var="PHIGUARD_$(echo "$tool" | tr '[:lower:]' '[:upper:]')"
+  if ! path="$(bash "scripts/$tool.sh" | tail -n1)" || [ ! -x "$path" ]; then
+    echo "scripts/$tool.sh failed: no $tool for the chart and alert tests (see its messages above)" >&2
+    exit 1
+  fi
+  export "$var=$path"
+  echo "$tool: $path"
+done
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
