@@ -46,6 +46,17 @@ pub fn install() -> Result<PrometheusHandle, MetricsError> {
         .install_recorder()
         .map_err(err)?;
     describe();
+    // Series that exist from the start: `increase()` over a series born at its first event
+    // misses that event (no earlier sample), which would hide the first StopLogging.
+    for name in
+        ["phiguard_messages_deleted_total", "phiguard_messages_retried_total", "phiguard_messages_released_total"]
+    {
+        metrics::counter!(name).increment(0);
+    }
+    for event in AUDIT_TRAIL_EVENTS {
+        metrics::counter!("phiguard_audit_trail_changes_total", "event" => *event).increment(0);
+    }
+    metrics::gauge!("phiguard_messages_in_flight").set(0.0);
     metrics::gauge!(
         "phiguard_build_info",
         "version" => env!("CARGO_PKG_VERSION"),

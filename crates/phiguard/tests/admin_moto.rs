@@ -237,7 +237,10 @@ async fn admin_port_serves_metrics_health_and_log_level() {
     assert!(s.get("phiguard_messages_received_total", &[("kind", "unknown")]) >= 2.0);
     assert!(s.get("phiguard_messages_rejected_total", &[("reason", "not-json")]) >= 1.0);
     assert!(s.get("phiguard_messages_rejected_total", &[("reason", "unsupported-envelope")]) >= 1.0);
-    assert_eq!(s.get("phiguard_messages_retried_total", &[]), 0.0);
+    // Present from the start at 0, so `increase()` sees the first change.
+    assert_eq!(s.value("phiguard_messages_retried_total", &[]), Some(0.0));
+    assert_eq!(s.value("phiguard_messages_released_total", &[]), Some(0.0));
+    assert_eq!(s.value("phiguard_audit_trail_changes_total", &[("event", "DeleteTrail")]), Some(0.0));
     assert!(s.value("phiguard_messages_in_flight", &[]).is_some());
     assert!(s.get("phiguard_sqs_receive_batch_size_count", &[]) >= 1.0);
     assert_eq!(s.get("phiguard_evaluations_total", &[("rule", "s3-bucket-tls-only"), ("result", "fail")]), 1.0);
@@ -289,6 +292,7 @@ async fn admin_port_serves_metrics_health_and_log_level() {
 
     // Naming rules over the whole scrape.
     assert!(!s.types.is_empty());
+    eprintln!("scrape: {} families, {} samples", s.types.len(), s.samples.len());
     for (family, kind) in &s.types {
         assert!(family.starts_with("phiguard_"), "{family}");
         match kind.as_str() {
