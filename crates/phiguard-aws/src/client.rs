@@ -53,8 +53,12 @@ pub async fn sdk_config(settings: &AwsSettings) -> SdkConfig {
 }
 
 /// An S3 client; path-style addressing when an endpoint override points at an emulator
-/// (virtual-hosted names do not resolve on 127.0.0.1).
+/// (virtual-hosted names do not resolve on 127.0.0.1). Counted like every client
+/// ([`crate::metrics`]).
 pub fn s3_client(config: &SdkConfig, settings: &AwsSettings) -> aws_sdk_s3::Client {
-    let s3 = aws_sdk_s3::config::Builder::from(config).force_path_style(settings.endpoint_url.is_some()).build();
+    let s3 = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(settings.endpoint_url.is_some())
+        .interceptor(crate::metrics::ApiMetrics)
+        .build();
     aws_sdk_s3::Client::from_conf(s3)
 }

@@ -165,6 +165,11 @@ impl FindingsIndex {
         self.len() == 0
     }
 
+    /// The policies holding findings (metrics walk them with [`Self::entries`]).
+    pub fn policy_names(&self) -> impl Iterator<Item = &str> {
+        self.policies.keys().map(String::as_str)
+    }
+
     /// One policy's entries, for policy reports.
     pub fn entries(&self, policy: &str) -> impl Iterator<Item = (&ResourceKey, &Entry)> {
         self.policies.get(policy).into_iter().flat_map(|p| p.resources.iter())

@@ -1,7 +1,10 @@
 //! The `phiguard` command's library half: everything the binary does, callable from tests.
 
+pub mod admin;
 pub mod check;
 pub mod dedupe;
+pub mod logging;
+pub mod metrics;
 pub mod observe;
 pub mod report;
 pub mod resync;

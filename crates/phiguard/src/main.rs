@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
+use phiguard_cli::admin::Admin;
 use phiguard_cli::check::{check_input, read_inputs};
+use phiguard_cli::logging::{LogControl, LogFormat};
 use phiguard_cli::report::{Handling, Totals, render_json, render_table};
 use phiguard_cli::resync::ResyncOptions;
 use phiguard_cli::rules_doc;
@@ -20,8 +22,17 @@ use phiguard_rules::{CompiledPolicy, Status};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log format on stderr: `text`, or `json` (one object per line, for log collectors).
+    #[arg(long, global = true, env = "PHIGUARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Log filter (`info`, `warn,phiguard_aws=debug`, ...); default: `RUST_LOG`, else `info`.
+    /// `phiguard run` can change it at run time: `PUT /loglevel` on the admin port.
+    #[arg(long, global = true, env = "PHIGUARD_LOG_LEVEL")]
+    log_level: Option<String>,
 }
 
+// Parsed once per process: the size of the largest subcommand's arguments costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Evaluate AWS change payloads (Config notifications, CloudTrail events, EventBridge
@@ -90,6 +101,11 @@ enum Command {
         resync: ResyncArgs,
         #[command(flatten)]
         cluster: ClusterArgs,
+        /// Admin HTTP address: `/metrics`, `/healthz`, `/readyz`, `/loglevel`. Port 0 picks a
+        /// free port (logged at start). Default `0.0.0.0:9090`; with `--until-idle` (a batch
+        /// run) the admin server starts only when an address is given.
+        #[arg(long, env = "PHIGUARD_ADMIN_ADDR")]
+        admin_addr: Option<String>,
     },
     /// One full resync and exit: enumerate every resource the policies may scope (per account,
     /// region and type with a live reader), read each one, evaluate, and print one report.
@@ -249,6 +265,8 @@ enum RulesFormat {
     Json,
 }
 
+const DEFAULT_ADMIN_ADDR: &str = "0.0.0.0:9090";
+
 fn load_policies(paths: &[PathBuf]) -> anyhow::Result<Vec<CompiledPolicy>> {
     if paths.is_empty() {
         return Ok(vec![phiguard_rules::baseline()]);
@@ -271,7 +289,7 @@ fn today_utc() -> Date {
     jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::now()).date()
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Setup { write_iac: Some(dir), .. } => {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -323,6 +341,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             resync_interval,
             resync,
             cluster,
+            admin_addr,
         } => {
             let policies = load_policies(&policies).context("loading policies")?;
             let out: Box<dyn std::io::Write + Send> = match &findings {
@@ -337,6 +356,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let resync = (!until_idle && resync_interval.is_positive()).then(|| resync.options(Some(resync_interval)));
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            // A batch run is not scraped, and parallel ones (tests, demos) must not contend
+            // for one port.
+            if let Some(addr) = admin_addr.or_else(|| (!until_idle).then(|| DEFAULT_ADMIN_ADDR.to_string())) {
+                let prometheus = phiguard_cli::metrics::install()?;
+                runtime.block_on(Admin { prometheus, log }.start(&addr))?;
+            }
             let cluster = runtime.block_on(cluster_options(&cluster, !policies.is_empty()))?;
             if cluster.is_some() {
                 tracing::info!("cluster mode: policies from HipaaPolicy objects, findings to their status");
@@ -487,14 +512,18 @@ async fn shutdown_signal() {
 }
 
 fn main() -> ExitCode {
-    // Logs go to stderr (stdout carries findings); RUST_LOG overrides the level.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
     let cli = Cli::parse();
-    match run(cli) {
+    // Logs go to stderr (stdout carries findings).
+    let directives =
+        phiguard_cli::logging::filter_directives(cli.log_level.as_deref(), std::env::var("RUST_LOG").ok().as_deref());
+    let log = match phiguard_cli::logging::init(cli.log_format, &directives) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("phiguard: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli, log) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("phiguard: {e:#}");

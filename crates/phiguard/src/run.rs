@@ -154,6 +154,7 @@ impl Evaluator {
         if items.is_empty() {
             return Ok(());
         }
+        crate::metrics::record_evaluations(&items);
         if let Some(index) = &self.index {
             crate::observe::record(&mut index.lock().unwrap_or_else(|e| e.into_inner()), &items);
         }
@@ -192,6 +193,7 @@ impl Evaluator {
         let today = self.today();
         let mut items = Vec::new();
         let mut retry_later = false;
+        let mut seen = Vec::new();
         for record in records {
             // Ids are qualified by the resource: Config state ids are per resource, and one
             // CloudTrail event may describe several (a RunInstances with several volumes).
@@ -207,12 +209,14 @@ impl Evaluator {
                 }
                 claimed.push(id);
             }
+            seen.push(crate::metrics::Seen::of(&record));
             let refreshed = self.refresh(record).await?;
             retry_later |= refreshed.retry_later;
             let label = format!("queue event {}", refreshed.record.event_id.as_deref().unwrap_or("without id"));
             items.extend(check_record(&label, refreshed.record, &self.policies.snapshot(), today));
         }
         self.write(items)?;
+        crate::metrics::record_written(&seen);
         if retry_later {
             return Err(HandleError("a resource is not readable yet; evaluated as unknown, will read again".into()));
         }
@@ -293,6 +297,7 @@ pub async fn serve(
 ) -> Result<StatsSnapshot, ServeError> {
     let (config, readers) = opts.aws.pool().await;
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    crate::admin::health().start(&config, &opts, stop.clone());
     // The caller's shutdown, or a lost lease, stops everything.
     let mut outer = shutdown.clone();
     let relay = stop_tx.clone();
@@ -303,7 +308,8 @@ pub async fn serve(
 
     let mut cluster_parts = None;
     let (policies, index) = match &opts.cluster {
-        None => (PolicySet::new(opts.policies), None),
+        // File mode keeps an index too: the non-compliant resources gauge is computed from it.
+        None => (PolicySet::new(opts.policies), Some(Default::default())),
         Some(cluster) => {
             let shared = std::sync::Arc::new(Shared::default());
             tokio::spawn(phiguard_controller::policies::watch(cluster.client.clone(), shared.clone()));
@@ -312,12 +318,14 @@ pub async fn serve(
                 let mut rx = phiguard_controller::leader::elect(cluster.client.clone(), lease)
                     .await
                     .map_err(|e| ServeError::Lease(e.to_string()))?;
+                crate::admin::health().set_leader(crate::admin::LeaderState::Standby);
                 info!(identity = lease.identity, "waiting for the leader lease");
                 let mut stop_wait = stop.clone();
                 tokio::select! {
                     r = rx.wait_for(|l| *l) => { r.map_err(|e| ServeError::Lease(e.to_string()))?; }
                     _ = stop_wait.wait_for(|s| *s) => return Ok(StatsSnapshot::default()),
                 }
+                crate::admin::health().set_leader(crate::admin::LeaderState::Leader);
                 info!("leading: consuming, writing status");
                 leading = Some(rx);
             }
@@ -335,6 +343,7 @@ pub async fn serve(
             (shared.policies.clone(), Some(shared.index.clone()))
         }
     };
+    crate::metrics::watch_noncompliant(index.clone());
     let lost_lease = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     if let Some((_, _, Some(mut leading))) = cluster_parts.as_mut().map(|(s, w, l)| (s, w, l.take())) {
         let stop_tx = stop_tx.clone();
@@ -342,6 +351,7 @@ pub async fn serve(
         tokio::spawn(async move {
             if leading.wait_for(|l| !*l).await.is_ok() {
                 tracing::error!("lost the leader lease");
+                crate::admin::health().set_leader(crate::admin::LeaderState::Standby);
                 lost.store(true, std::sync::atomic::Ordering::SeqCst);
                 let _ = stop_tx.send(true);
             }
@@ -349,7 +359,7 @@ pub async fn serve(
         });
     }
 
-    let sqs = aws_sdk_sqs::Client::new(&config);
+    let sqs: aws_sdk_sqs::Client = phiguard_aws::client(&config);
     let evaluator = std::sync::Arc::new(Evaluator {
         policies,
         readers,
@@ -369,6 +379,7 @@ pub async fn serve(
         consumer_config.wait_time = Duration::from_secs(1);
     }
     let consumer = Consumer::new(sqs, consumer_config, evaluator.clone());
+    crate::admin::health().set_consumer(consumer.stats());
     if opts.until_idle {
         // An empty receive is not proof of an empty queue (SQS samples its servers): stop
         // only when the queue also reports no visible messages.

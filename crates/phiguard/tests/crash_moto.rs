@@ -81,6 +81,7 @@ async fn kill_9_mid_batch_loses_nothing() {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("RUST_LOG", "warn")
+            .env("PHIGUARD_ADMIN_ADDR", "127.0.0.1:0")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         if until_idle {

@@ -21,7 +21,10 @@ fn gone<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
 
 /// A CloudFront client for `config`'s credentials, pinned to [`REGION`].
 pub fn client(config: &aws_config::SdkConfig) -> Client {
-    let conf = aws_sdk_cloudfront::config::Builder::from(config).region(aws_config::Region::new(REGION)).build();
+    let conf = aws_sdk_cloudfront::config::Builder::from(config)
+        .region(aws_config::Region::new(REGION))
+        .interceptor(crate::metrics::ApiMetrics)
+        .build();
     Client::from_conf(conf)
 }
 

@@ -88,7 +88,7 @@ impl ReaderPool {
 
 /// The account of the configured credentials (STS GetCallerIdentity), if it can be learned.
 pub async fn caller_account(config: &SdkConfig) -> Option<String> {
-    match aws_sdk_sts::Client::new(config).get_caller_identity().send().await {
+    match crate::client::<aws_sdk_sts::Client>(config).get_caller_identity().send().await {
         Ok(out) => out.account,
         Err(e) => {
             debug!(error = %aws_sdk_sts::error::DisplayErrorContext(e), "GetCallerIdentity failed; account unknown");

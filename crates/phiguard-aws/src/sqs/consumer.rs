@@ -11,7 +11,7 @@ use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName,
 };
-use phiguard_events::{ChangeRecord, RejectReason, Rejection, decode};
+use phiguard_events::{ChangeRecord, EnvelopeKind, RejectReason, Rejection, decode};
 use tokio::sync::watch;
 use tracing::{debug, warn};
 
@@ -151,6 +151,8 @@ impl<H: Handler> Consumer<H> {
             })?;
         let messages = out.messages.unwrap_or_default();
         self.stats.add_received(messages.len() as u64);
+        // Empty receives count too: a batch-size distribution stuck at 0 is an idle queue.
+        metrics::histogram!("phiguard_sqs_receive_batch_size").record(messages.len() as f64);
         Ok(messages)
     }
 
@@ -209,7 +211,13 @@ impl<H: Handler> Consumer<H> {
                 Ok(Disposition::Delete) => delete.push(receipt),
                 Ok(Disposition::Release(after)) => release.push((receipt, after)),
                 Err(join) => {
-                    warn!(message_id = id.as_deref().unwrap_or("?"), error = %join, "message handler panicked; message kept for redelivery");
+                    // The panic message can quote whatever the handler held (a resource name):
+                    // debug level only.
+                    warn!(
+                        message_id = id.as_deref().unwrap_or("?"),
+                        "message handler panicked; message kept for redelivery"
+                    );
+                    debug!(error = %join, "handler panic");
                     self.stats.add_retried();
                     release.push((receipt, self.config.retry.base));
                 }
@@ -325,6 +333,11 @@ async fn work<H: Handler>(handler: &H, stats: &ConsumerStats, config: &ConsumerC
         Some(body) => decode(body.as_bytes()),
         None => Err(Rejection::new(RejectReason::MalformedEnvelope, "SQS message has no body")),
     };
+    let kind = match &decoded {
+        Ok(records) => records.first().map_or("unknown", |r| kind_label(r.envelope)),
+        Err(_) => "unknown",
+    };
+    metrics::counter!("phiguard_messages_received_total", "kind" => kind).increment(1);
     let records = match decoded {
         Ok(records) => records,
         Err(rejection) => {
@@ -346,6 +359,39 @@ async fn work<H: Handler>(handler: &H, stats: &ConsumerStats, config: &ConsumerC
             let after = config.retry.after(receives);
             warn!(message_id = id, error = %e, retry_in_s = after.as_secs(), "message work failed; kept for redelivery");
             Disposition::Release(after)
+        }
+    }
+}
+
+/// Envelope kinds as metric labels, in snake_case (`eventbridge_cloudtrail`).
+pub fn kind_label(kind: EnvelopeKind) -> &'static str {
+    match kind {
+        EnvelopeKind::SnsConfig => "sns_config",
+        EnvelopeKind::EventBridgeConfig => "eventbridge_config",
+        EnvelopeKind::EventBridgeCloudTrail => "eventbridge_cloudtrail",
+        EnvelopeKind::CloudTrailRecord => "cloudtrail_record",
+        EnvelopeKind::CloudTrailLogFile => "cloudtrail_logfile",
+        EnvelopeKind::ConfigurationItem => "configuration_item",
+        EnvelopeKind::Resync => "resync",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_labels_are_the_envelope_names_in_snake_case() {
+        for kind in [
+            EnvelopeKind::SnsConfig,
+            EnvelopeKind::EventBridgeConfig,
+            EnvelopeKind::EventBridgeCloudTrail,
+            EnvelopeKind::CloudTrailRecord,
+            EnvelopeKind::CloudTrailLogFile,
+            EnvelopeKind::ConfigurationItem,
+            EnvelopeKind::Resync,
+        ] {
+            assert_eq!(kind_label(kind), kind.as_str().replace('-', "_"));
         }
     }
 }

@@ -1,0 +1,85 @@
+//! Readiness in cluster mode against a real kube-apiserver and moto: not ready before the
+//! lease is won, ready once leading with SQS and the API reachable, not ready once the API
+//! server is gone.
+
+#[path = "../../phiguard-aws/tests/support/mod.rs"]
+mod aws;
+#[path = "../../phiguard-controller/tests/support/envtest.rs"]
+mod envtest;
+
+use std::time::{Duration, Instant};
+
+use kube::Api;
+use kube::api::PostParams;
+use phiguard_api::HipaaPolicy;
+use phiguard_cli::admin::health;
+use phiguard_cli::run::{AwsOptions, ClusterOptions, RunOptions, serve};
+use phiguard_controller::leader::LeaseConfig;
+use phiguard_controller::writer::WriterConfig;
+use serde_json::json;
+
+/// Ask `/readyz`'s check until `want` holds for its answer.
+async fn ready_until(limit: Duration, what: &str, want: impl Fn(&Result<(), String>) -> bool) -> Result<(), String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let r = health().ready().await;
+        if want(&r) {
+            return r;
+        }
+        assert!(Instant::now() < deadline, "{what}: last answer {r:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_while_leading_with_sqs_and_the_api_reachable() {
+    let mut env = envtest::Envtest::start().await;
+    env.install_crds().await;
+    let moto = aws::Moto::start();
+    let url = moto.sqs().await.create_queue().queue_name("ready-events").send().await.unwrap().queue_url.unwrap();
+    let policy: HipaaPolicy = serde_json::from_value(json!({
+        "apiVersion": "phiguard.io/v1alpha1", "kind": "HipaaPolicy",
+        "metadata": {"name": "phi-buckets"}, "spec": {"scope": {"resourceTypes": ["AWS::S3::Bucket"]}}
+    }))
+    .unwrap();
+    Api::<HipaaPolicy>::all(env.client()).create(&PostParams::default(), &policy).await.unwrap();
+
+    let opts = RunOptions {
+        queue_url: url,
+        aws: AwsOptions { settings: moto.settings(), role_template: None },
+        policies: Vec::new(),
+        out: Box::new(std::io::sink()),
+        table: false,
+        until_idle: false,
+        as_of: None,
+        own_principals: Vec::new(),
+        receivers: 1,
+        shutdown_grace: Duration::from_secs(1),
+        resync: None,
+        cluster: Some(ClusterOptions {
+            client: env.client(),
+            lease: Some(LeaseConfig {
+                namespace: "default".into(),
+                name: "phiguard-leader".into(),
+                identity: "ready-test".into(),
+                duration_seconds: 15,
+                grace_seconds: 5,
+            }),
+            writer: WriterConfig { debounce: Duration::from_millis(200), ..WriterConfig::default() },
+        }),
+    };
+    // Before `run` starts there is nothing to be ready with.
+    assert!(health().ready().await.is_err());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let run = tokio::spawn(serve(opts, stopped));
+
+    ready_until(Duration::from_secs(60), "ready while leading", |r| r.is_ok()).await.unwrap();
+
+    env.stop_apiserver();
+    let why = ready_until(Duration::from_secs(30), "not ready without the API server", |r| r.is_err()).await;
+    let why = why.unwrap_err();
+    assert!(why.contains("Kubernetes API"), "{why}");
+
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(30), run).await;
+}
