@@ -306,12 +306,18 @@ pub async fn serve(
         None => (PolicySet::new(opts.policies), None),
         Some(cluster) => {
             let shared = std::sync::Arc::new(Shared::default());
+            // Without a resync pass the index is as full as it will get; with one, status and
+            // reports wait for it (a restarted operator must not publish an empty index).
+            if opts.resync.is_none() || opts.until_idle {
+                shared.prime();
+            }
             tokio::spawn(phiguard_controller::policies::watch(cluster.client.clone(), shared.clone()));
             let mut leading = None;
             if let Some(lease) = &cluster.lease {
                 let mut rx = phiguard_controller::leader::elect(cluster.client.clone(), lease)
                     .await
                     .map_err(|e| ServeError::Lease(e.to_string()))?;
+                metrics::gauge!("phiguard_leader").set(0.0);
                 info!(identity = lease.identity, "waiting for the leader lease");
                 let mut stop_wait = stop.clone();
                 tokio::select! {
@@ -321,6 +327,7 @@ pub async fn serve(
                 info!("leading: consuming, writing status");
                 leading = Some(rx);
             }
+            metrics::gauge!("phiguard_leader").set(1.0);
             // Evaluate under the policies that exist, not an empty set.
             shared.policies_changed.notified().await;
             let stats = std::sync::Arc::new(WriteStats::default());
@@ -342,6 +349,7 @@ pub async fn serve(
         tokio::spawn(async move {
             if leading.wait_for(|l| !*l).await.is_ok() {
                 tracing::error!("lost the leader lease");
+                metrics::gauge!("phiguard_leader").set(0.0);
                 lost.store(true, std::sync::atomic::Ordering::SeqCst);
                 let _ = stop_tx.send(true);
             }
@@ -390,6 +398,9 @@ pub async fn serve(
         tokio::spawn(async move {
             loop {
                 let report = resync(&evaluator, &resync_opts, stop.clone()).await;
+                if let Some(shared) = policy_changes.as_ref().filter(|s| !s.is_primed() && !*stop.borrow()) {
+                    shared.prime();
+                }
                 info!(
                     listed = report.listed,
                     evaluated = report.evaluated,
