@@ -271,7 +271,8 @@ impl EventQueue {
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         if q.len() >= MAX_QUEUED {
             q.pop_front();
-            metrics::counter!("phiguard_kube_writes_total", "kind" => "event", "outcome" => "dropped").increment(1);
+            // Never written: the catalogue's closest outcome.
+            metrics::counter!("phiguard_kube_writes_total", "kind" => "event", "outcome" => "error").increment(1);
         }
         q.push_back(n);
     }
