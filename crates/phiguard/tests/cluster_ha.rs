@@ -171,9 +171,10 @@ async fn the_standby_takes_over_within_the_lease_duration_resyncs_and_publishes(
         "failover: standby held the lease {:.2}s after the leader was killed (lease {LEASE_SECONDS}s)",
         took.as_secs_f64()
     );
-    // The lease runs out at most LEASE_SECONDS after the last renewal; a second of slack for the
-    // standby's next look and the test's polling.
-    assert!(took <= Duration::from_secs(LEASE_SECONDS + 1), "takeover took {took:?}");
+    // The lease runs out at most LEASE_SECONDS after the leader's last renewal (before the kill);
+    // kube-lease-manager then force-releases it and waits a random 0.1-1 s before taking it, and
+    // the test polls every 0.2 s: LEASE_SECONDS + 2 s bounds a correct takeover.
+    assert!(took <= Duration::from_secs(LEASE_SECONDS + 2), "takeover took {took:?}");
 
     let after = status_cleared(&w.policies).await;
     report_says(&admin, "pass").await;
