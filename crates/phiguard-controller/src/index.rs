@@ -5,7 +5,7 @@
 //! first-seen time. Resource configurations are never kept (they may hold PHI, and 100,000
 //! of them would not fit the memory budget).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use jiff::Timestamp;
 use phiguard_api::policy::Severity;
@@ -41,6 +41,9 @@ pub struct Entry {
     /// Every rule's result, for policy reports: (rule, status, severity).
     pub results: Vec<(&'static str, Status, Severity)>,
     pub evaluated: Timestamp,
+    /// When `results` last changed: the time a policy report gives its results, so a
+    /// re-evaluation with the same outcome does not rewrite the report.
+    pub changed: Timestamp,
 }
 
 #[derive(Default, Debug)]
@@ -54,7 +57,15 @@ struct PolicyFindings {
 pub struct FindingsIndex {
     policies: HashMap<String, PolicyFindings>,
     dirty: BTreeSet<String>,
+    /// Transitions not yet taken by the event publisher (bounded: events are a courtesy,
+    /// findings live in status and reports).
+    pending: VecDeque<Transition>,
+    /// Transitions dropped because nobody took them in time.
+    pub pending_dropped: u64,
 }
+
+/// Most transitions kept for the event publisher.
+pub const MAX_PENDING_TRANSITIONS: usize = 10_000;
 
 /// What a policy's status shows.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -69,7 +80,7 @@ pub struct PolicyView {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Transition {
     NewViolation { policy: String, resource: ResourceKey, rule: &'static str, severity: Severity },
-    Cleared { policy: String, resource: ResourceKey, rule: &'static str },
+    Cleared { policy: String, resource: ResourceKey, rule: &'static str, severity: Severity },
 }
 
 impl FindingsIndex {
@@ -111,18 +122,16 @@ impl FindingsIndex {
                 }
             }
             transitions.extend(cleared(policy, key, old_failing, &failing));
-            let entry = Entry {
-                worst: phiguard_rules::worst(findings),
-                failing,
-                results: findings.iter().map(|f| (f.rule.id, f.status, f.severity)).collect(),
-                evaluated: now,
-            };
+            let results: Vec<_> = findings.iter().map(|f| (f.rule.id, f.status, f.severity)).collect();
+            let changed = old.filter(|o| o.results == results).map_or(now, |o| o.changed);
+            let entry = Entry { worst: phiguard_rules::worst(findings), failing, results, evaluated: now, changed };
             if old.is_none_or(|o| o.worst != entry.worst || o.failing != entry.failing || o.results != entry.results) {
                 self.dirty.insert(policy.to_string());
             }
             p.resources.insert(key.clone(), entry);
             p.last_evaluation = Some(now);
         }
+        self.queue(&transitions);
         transitions
     }
 
@@ -138,7 +147,46 @@ impl FindingsIndex {
                 }
             }
         }
+        self.queue(&transitions);
         transitions
+    }
+
+    /// The policy changed: drop the resources it can no longer scope (`keep` false). The
+    /// resync re-evaluates only types some policy may scope, so resources of a type that
+    /// left every scope would otherwise stay in this policy's status and reports forever.
+    pub fn retain(&mut self, policy: &str, keep: impl Fn(&ResourceKey) -> bool) -> Vec<Transition> {
+        let mut transitions = Vec::new();
+        if let Some(p) = self.policies.get_mut(policy) {
+            let gone: Vec<ResourceKey> = p.resources.keys().filter(|k| !keep(k)).cloned().collect();
+            for key in gone {
+                if let Some(old) = p.resources.remove(&key) {
+                    transitions.extend(cleared(policy, &key, &old.failing, &[]));
+                    self.dirty.insert(policy.to_string());
+                }
+            }
+        }
+        self.queue(&transitions);
+        transitions
+    }
+
+    fn queue(&mut self, transitions: &[Transition]) {
+        for t in transitions {
+            if self.pending.len() >= MAX_PENDING_TRANSITIONS {
+                self.pending.pop_front();
+                self.pending_dropped += 1;
+            }
+            self.pending.push_back(t.clone());
+        }
+    }
+
+    /// Transitions since the last call, oldest first (for Kubernetes Events).
+    pub fn take_transitions(&mut self) -> Vec<Transition> {
+        self.pending.drain(..).collect()
+    }
+
+    /// Every policy that has findings.
+    pub fn policy_names(&self) -> Vec<String> {
+        self.policies.keys().cloned().collect()
     }
 
     /// The policy was deleted.
@@ -224,6 +272,11 @@ impl FindingsIndex {
 fn cleared(policy: &str, key: &ResourceKey, old: &[Failing], now: &[Failing]) -> Vec<Transition> {
     old.iter()
         .filter(|o| !now.iter().any(|n| n.rule == o.rule))
-        .map(|o| Transition::Cleared { policy: policy.to_string(), resource: key.clone(), rule: o.rule })
+        .map(|o| Transition::Cleared {
+            policy: policy.to_string(),
+            resource: key.clone(),
+            rule: o.rule,
+            severity: o.severity,
+        })
         .collect()
 }

@@ -23,6 +23,8 @@ use crate::index::FindingsIndex;
 #[derive(Clone, Debug)]
 pub struct PolicyState {
     pub generation: Option<i64>,
+    /// The object's uid: reports name it as their owner, events as what they regard.
+    pub uid: Option<String>,
     /// `Ok(active rules)` or every reason it is invalid.
     pub compiled: Result<usize, Vec<String>>,
     /// The status as last read from the API server (keeps condition transition times).
@@ -38,6 +40,28 @@ pub struct Shared {
     /// Woken when policies change: their resources are re-evaluated (a resync) without
     /// waiting for AWS events.
     pub policies_changed: Notify,
+    /// Kubernetes Events waiting to be published (remediation attempts are recorded here).
+    pub events: crate::events::EventQueue,
+    /// The findings index holds a full evaluation (the first resync finished, or there is
+    /// none). Until then valid policies' status and reports are not written: a restarted
+    /// operator's empty index would flap `Compliant` and delete reports.
+    pub primed: std::sync::atomic::AtomicBool,
+}
+
+impl Shared {
+    /// The index now reflects every resource: publish every policy.
+    pub fn prime(&self) {
+        self.primed.store(true, std::sync::atomic::Ordering::SeqCst);
+        let names: Vec<String> = self.states.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
+        let mut index = self.index.lock().unwrap_or_else(|e| e.into_inner());
+        for name in names {
+            index.mark_dirty(&name);
+        }
+    }
+
+    pub fn is_primed(&self) -> bool {
+        self.primed.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 impl Shared {
@@ -124,9 +148,9 @@ fn apply(
     force: bool,
 ) -> bool {
     let name = name_of(&obj);
-    let generation = match &obj.0 {
-        Ok(p) => p.metadata.generation,
-        Err(invalid) => invalid.metadata.generation,
+    let (generation, uid) = match &obj.0 {
+        Ok(p) => (p.metadata.generation, p.metadata.uid.clone()),
+        Err(invalid) => (invalid.metadata.generation, invalid.metadata.uid.clone()),
     };
     {
         let mut states = shared.states.lock().unwrap_or_else(|e| e.into_inner());
@@ -144,14 +168,23 @@ fn apply(
         Ok(policy) => match phiguard_rules::compile(&name, &policy.spec) {
             Ok(c) => {
                 let active = c.active_rule_count();
+                // Resources of a type, account or region the policy no longer covers leave it
+                // now; tag-scope changes are settled by the re-evaluation this change triggers.
+                shared.index.lock().unwrap_or_else(|e| e.into_inner()).retain(&name, |k| {
+                    let t = phiguard_rules::model::ResourceType::parse(&k.resource_type);
+                    c.may_scope(&t, k.account.as_deref(), k.region.as_deref())
+                });
                 compiled.insert(name.clone(), c);
-                PolicyState { generation, compiled: Ok(active), status: policy.status }
+                PolicyState { generation, uid, compiled: Ok(active), status: policy.status }
             }
             Err(errors) => {
                 compiled.remove(&name);
                 warn!(policy = name, errors = errors.len(), "policy is invalid");
+                // Nothing is evaluated under an invalid policy: its findings (and reports) go.
+                shared.index.lock().unwrap_or_else(|e| e.into_inner()).retain(&name, |_| false);
                 PolicyState {
                     generation,
+                    uid,
                     compiled: Err(errors.iter().map(|e| e.to_string()).collect()),
                     status: policy.status,
                 }
@@ -159,9 +192,11 @@ fn apply(
         },
         Err(invalid) => {
             compiled.remove(&name);
+            shared.index.lock().unwrap_or_else(|e| e.into_inner()).retain(&name, |_| false);
             warn!(policy = name, "policy object does not match the expected shape");
             PolicyState {
                 generation,
+                uid,
                 compiled: Err(vec![format!("the object does not match the HipaaPolicy schema: {}", invalid.error)]),
                 status: None,
             }

@@ -1,19 +1,21 @@
-//! Publishes status: at most once per `debounce` per policy, so a burst of AWS events does
-//! not hammer the API server; each write has a timeout and is counted; a failed write is
-//! retried on the next tick.
+//! Publishes status and policy reports: at most once per `debounce` per policy, so a burst of
+//! AWS events does not hammer the API server; each write has a timeout and is counted; a failed
+//! write is retried on the next tick.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use phiguard_api::HipaaPolicy;
 use phiguard_api::status::HipaaPolicyStatus;
 use tokio::sync::watch;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
+use crate::events::EventConfig;
 use crate::policies::Shared;
+use crate::reports::{MANAGED_BY, Owner, POLICY_ANNOTATION, ReportFormat, build_reports};
 use crate::status::{Compiled, FIELD_MANAGER, apply_body, build_status};
 
 #[derive(Debug, Default)]
@@ -27,12 +29,43 @@ pub struct WriteStats {
 pub struct WriterConfig {
     pub debounce: Duration,
     pub timeout: Duration,
+    /// `None`: no policy reports.
+    pub reports: Option<ReportFormat>,
+    /// `None`: no Kubernetes Events.
+    pub events: Option<EventConfig>,
 }
 
 impl Default for WriterConfig {
     fn default() -> Self {
-        WriterConfig { debounce: Duration::from_secs(2), timeout: Duration::from_secs(10) }
+        WriterConfig {
+            debounce: Duration::from_secs(2),
+            timeout: Duration::from_secs(10),
+            reports: Some(ReportFormat::default()),
+            events: Some(EventConfig::default()),
+        }
     }
+}
+
+/// How long reports pause after the API server said their CRD is not installed.
+const REPORTS_UNAVAILABLE_PAUSE: Duration = Duration::from_secs(60);
+
+fn count(kind: &'static str, outcome: &'static str) {
+    metrics::counter!("phiguard_kube_writes_total", "kind" => kind, "outcome" => outcome).increment(1);
+}
+
+/// What the report writer remembers between ticks.
+#[derive(Default)]
+pub struct ReportState {
+    /// Report name → (policy, body last applied; `Null` when only listed at start).
+    written: BTreeMap<String, (String, serde_json::Value)>,
+    /// Policies whose reports are not yet in line with the index.
+    dirty: BTreeSet<String>,
+    /// Reports written before this process started have been listed.
+    listed: bool,
+    /// The CRD is missing: skip reports until then.
+    paused_until: Option<tokio::time::Instant>,
+    /// "CRD missing" was logged (once per outage).
+    missing_logged: bool,
 }
 
 /// Write the status of every policy whose findings or compile result changed, every
@@ -44,33 +77,53 @@ pub async fn run(
     stats: Arc<WriteStats>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let api: Api<HipaaPolicy> = Api::all(client);
+    let api: Api<HipaaPolicy> = Api::all(client.clone());
+    let events = config
+        .events
+        .clone()
+        .map(|c| tokio::spawn(crate::events::run(client.clone(), shared.clone(), c, stop.clone())));
+    let reports_api = config.reports.map(|f| Api::<DynamicObject>::all_with(client.clone(), &f.api_resource()));
     let mut written: BTreeMap<String, HipaaPolicyStatus> = BTreeMap::new();
+    let mut reports = ReportState::default();
     loop {
         let stopping = tokio::select! {
             _ = stop.wait_for(|s| *s) => true,
             () = tokio::time::sleep(config.debounce) => false,
         };
-        flush(&api, &shared, &config, &stats, &mut written).await;
+        let dirty = flush(&api, &shared, &config, &stats, &mut written).await;
+        if let (Some(format), Some(reports_api)) = (config.reports, &reports_api) {
+            reports.dirty.extend(dirty);
+            flush_reports(reports_api, format, &shared, &config, &mut reports).await;
+        }
         if stopping {
+            if let Some(events) = events {
+                let _ = events.await;
+            }
             return;
         }
     }
 }
 
-/// One pass: build and write every dirty policy's status.
+/// One pass: build and write every dirty policy's status. Returns the policies that were
+/// dirty (their reports are due too).
 pub async fn flush(
     api: &Api<HipaaPolicy>,
     shared: &Shared,
     config: &WriterConfig,
     stats: &WriteStats,
     written: &mut BTreeMap<String, HipaaPolicyStatus>,
-) {
+) -> BTreeSet<String> {
     let dirty = shared.index.lock().unwrap_or_else(|e| e.into_inner()).take_dirty();
-    for name in dirty {
+    let primed = shared.is_primed();
+    let mut held = BTreeSet::new();
+    for name in dirty.iter().cloned() {
         let Some(state) = shared.states.lock().unwrap_or_else(|e| e.into_inner()).get(&name).cloned() else {
             continue;
         };
+        if !primed && state.compiled.is_ok() {
+            held.insert(name);
+            continue;
+        }
         let view = shared.index.lock().unwrap_or_else(|e| e.into_inner()).view(&name);
         let compiled = match &state.compiled {
             Ok(n) => Compiled::Ok { active_rules: *n },
@@ -87,19 +140,169 @@ pub async fn flush(
         match tokio::time::timeout(config.timeout, api.patch_status(&name, &params, &Patch::Apply(&body))).await {
             Ok(Ok(_)) => {
                 stats.writes.fetch_add(1, Ordering::Relaxed);
+                count("status", "ok");
                 debug!(policy = name, "status written");
                 written.insert(name, status);
             }
             Ok(Err(e)) => {
                 stats.errors.fetch_add(1, Ordering::Relaxed);
+                count("status", "error");
                 warn!(policy = name, error = %e, "status write failed; will retry");
                 shared.index.lock().unwrap_or_else(|e| e.into_inner()).mark_dirty(&name);
             }
             Err(_) => {
                 stats.errors.fetch_add(1, Ordering::Relaxed);
+                count("status", "timeout");
                 warn!(policy = name, "status write timed out; will retry");
                 shared.index.lock().unwrap_or_else(|e| e.into_inner()).mark_dirty(&name);
             }
         }
+    }
+    // Held until the index is primed: marked again so they go out once it is.
+    let mut index = shared.index.lock().unwrap_or_else(|e| e.into_inner());
+    for name in &held {
+        index.mark_dirty(name);
+    }
+    dirty.into_iter().filter(|n| !held.contains(n)).collect()
+}
+
+/// Why a report write did not happen.
+enum ReportError {
+    /// The report CRD is not installed (404 for the resource itself).
+    Missing,
+    Other,
+}
+
+fn classify(e: &kube::Error) -> ReportError {
+    match e {
+        kube::Error::Api(s) if s.code == 404 => ReportError::Missing,
+        _ => ReportError::Other,
+    }
+}
+
+/// One pass over the policies whose reports are due: apply changed reports, delete those whose
+/// shard emptied, and (after a restart) those of policies that are gone.
+pub async fn flush_reports(
+    api: &Api<DynamicObject>,
+    format: ReportFormat,
+    shared: &Shared,
+    config: &WriterConfig,
+    state: &mut ReportState,
+) {
+    if state.paused_until.is_some_and(|t| tokio::time::Instant::now() < t) {
+        return;
+    }
+    if !state.listed {
+        let params = ListParams::default().labels(&format!("{}={}", MANAGED_BY.0, MANAGED_BY.1));
+        match tokio::time::timeout(config.timeout, api.list(&params)).await {
+            Ok(Ok(list)) => {
+                for obj in list.items {
+                    let policy = obj.metadata.annotations.as_ref().and_then(|a| a.get(POLICY_ANNOTATION)).cloned();
+                    if let (Some(name), Some(policy)) = (obj.metadata.name, policy) {
+                        state.dirty.insert(policy.clone());
+                        state.written.insert(name, (policy, serde_json::Value::Null));
+                    }
+                }
+                state.listed = true;
+            }
+            Ok(Err(e)) => return report_failed(state, "list", &e),
+            Err(_) => return count("report", "timeout"),
+        }
+    }
+    let known: BTreeSet<String> = shared.states.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
+    // Deleted policies' reports go even before the index is primed: nothing will bring them back.
+    for (_, (policy, _)) in state.written.iter().filter(|(_, (p, _))| !known.contains(p)) {
+        state.dirty.insert(policy.clone());
+    }
+    let primed = shared.is_primed();
+    let due: Vec<String> = state.dirty.iter().cloned().collect();
+    for policy in due {
+        let valid = {
+            let states = shared.states.lock().unwrap_or_else(|e| e.into_inner());
+            states.get(&policy).map(|s| (s.compiled.is_ok(), s.uid.clone()))
+        };
+        if !primed && valid.as_ref().is_some_and(|(ok, _)| *ok) {
+            continue;
+        }
+        let desired = match &valid {
+            Some((true, uid)) => {
+                let index = shared.index.lock().unwrap_or_else(|e| e.into_inner());
+                build_reports(format, &Owner { name: &policy, uid: uid.as_deref() }, &index.shards(&policy))
+            }
+            _ => BTreeMap::new(),
+        };
+        let mut ok = true;
+        for (name, body) in &desired {
+            if state.written.get(name).is_some_and(|(_, b)| b == body) {
+                continue;
+            }
+            let params = PatchParams::apply(crate::status::FIELD_MANAGER).force();
+            match tokio::time::timeout(config.timeout, api.patch(name, &params, &Patch::Apply(body))).await {
+                Ok(Ok(_)) => {
+                    count("report", "ok");
+                    state.missing_logged = false;
+                    state.written.insert(name.clone(), (policy.clone(), body.clone()));
+                }
+                Ok(Err(e)) => {
+                    ok = false;
+                    report_failed(state, "apply", &e);
+                    if state.paused_until.is_some() {
+                        return;
+                    }
+                }
+                Err(_) => {
+                    ok = false;
+                    count("report", "timeout");
+                }
+            }
+        }
+        let stale: Vec<String> = state
+            .written
+            .iter()
+            .filter(|(n, (p, _))| *p == policy && !desired.contains_key(*n))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in stale {
+            match tokio::time::timeout(config.timeout, api.delete(&name, &DeleteParams::default())).await {
+                Ok(Ok(_)) => {
+                    count("report", "ok");
+                    state.written.remove(&name);
+                }
+                // Already gone: the goal is reached.
+                Ok(Err(kube::Error::Api(s))) if s.code == 404 => {
+                    state.written.remove(&name);
+                }
+                Ok(Err(e)) => {
+                    ok = false;
+                    report_failed(state, "delete", &e);
+                }
+                Err(_) => {
+                    ok = false;
+                    count("report", "timeout");
+                }
+            }
+        }
+        if ok {
+            state.dirty.remove(&policy);
+            debug!(policy, reports = desired.len(), "reports written");
+        }
+    }
+}
+
+fn report_failed(state: &mut ReportState, op: &str, e: &kube::Error) {
+    count("report", "error");
+    match classify(e) {
+        ReportError::Missing => {
+            state.paused_until = Some(tokio::time::Instant::now() + REPORTS_UNAVAILABLE_PAUSE);
+            if !state.missing_logged {
+                info!(
+                    "the policy report CRD is not installed: reports are skipped (retried every {}s); \
+                     status and events carry on",
+                    REPORTS_UNAVAILABLE_PAUSE.as_secs()
+                );
+                state.missing_logged = true;
+            }
+        }
+        ReportError::Other => warn!(op, error = %e, "policy report write failed; will retry"),
     }
 }

@@ -11,9 +11,10 @@ use k8s_openapi::{
     api::{
         coordination::v1::Lease,
         core::v1::{ConfigMap, Event as CoreEvent, Secret},
+        events::v1::Event as K8sEvent,
     },
     apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-    apimachinery::pkg::apis::meta::v1::{Condition, Time},
+    apimachinery::pkg::apis::meta::v1::{Condition, MicroTime, Time},
 };
 use kube::{
     Api, Client, Resource, ResourceExt,
@@ -21,7 +22,6 @@ use kube::{
         ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
     },
     core::Status,
-    runtime::events::{Event as RecorderEvent, EventType, Recorder, Reporter},
 };
 use kube_lease_manager::LeaseManagerBuilder;
 use phiguard_api::{
@@ -30,6 +30,7 @@ use phiguard_api::{
     Scope, Severity, Summary, TagOperator, TagRequirement, TagSelector, TlsVersion, Toggle, Violation, WhenTagsUnknown,
     conditions,
 };
+use phiguard_controller::reports::ReportFormat;
 use serde_json::{Value, json};
 use support::envtest::{Envtest, workspace_root};
 
@@ -482,12 +483,24 @@ async fn printer_columns_show_mode_and_status_in_the_table_form() {
 // ---- 4. RBAC ------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn operator_rbac_allows_watch_status_events_and_leases_and_nothing_more() {
+async fn operator_rbac_allows_watch_status_reports_events_and_leases_and_nothing_more() {
     let env = envtest_with_crds().await;
     let rbac = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rbac.yaml")).unwrap();
     let applied = env.apply_yaml(&rbac).await;
     let kinds: Vec<&str> = applied.iter().filter_map(|o| o.types.as_ref().map(|t| t.kind.as_str())).collect();
-    assert_eq!(kinds, ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]);
+    assert_eq!(
+        kinds,
+        [
+            "Namespace",
+            "ServiceAccount",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "Role",
+            "RoleBinding",
+            "Role",
+            "RoleBinding"
+        ]
+    );
 
     let admin = Api::<HipaaPolicy>::all(env.client());
     let name = "phi-workloads";
@@ -535,44 +548,86 @@ async fn operator_rbac_allows_watch_status_events_and_leases_and_nothing_more() 
     assert_forbidden(policies.create(&PostParams::default(), &new).await, "create");
     assert_eq!(admin.get(name).await.unwrap().spec.remediation.mode, RemediationMode::DryRun);
 
-    // Allowed: events about a policy, events.k8s.io (kube's Recorder: create, then a merge
-    // patch for the repeat) and core/v1 (create, patch).
+    // Allowed: creating events.k8s.io Events about a policy in "default" (what the operator's
+    // publisher does); nothing else about events.
     let reference = policy.object_ref(&());
-    let recorder = Recorder::new(
-        operator.clone(),
-        Reporter { controller: "phiguard".into(), instance: Some("phiguard-0".into()) },
-    );
-    let event = RecorderEvent {
-        type_: EventType::Warning,
-        reason: conditions::reason::VIOLATIONS_FOUND.into(),
-        note: Some("2 resources violate the policy".into()),
-        action: "Evaluate".into(),
-        secondary: None,
+    let event = |namespace: &str| K8sEvent {
+        metadata: kube::api::ObjectMeta {
+            generate_name: Some("phi-workloads-".into()),
+            namespace: Some(namespace.into()),
+            ..Default::default()
+        },
+        event_time: Some(MicroTime(k8s_openapi::jiff::Timestamp::now())),
+        action: Some("Evaluate".into()),
+        reason: Some("ViolationFound".into()),
+        note: Some("high rule s3-bucket-default-encryption fails on AWS::S3::Bucket arn:aws:s3:::b".into()),
+        type_: Some("Warning".into()),
+        reporting_controller: Some(phiguard_controller::events::CONTROLLER.into()),
+        reporting_instance: Some("phiguard-0".into()),
+        regarding: Some(reference.clone()),
+        ..Default::default()
     };
-    recorder.publish(&event, &reference).await.expect("operator creates an events.k8s.io Event");
-    recorder.publish(&event, &reference).await.expect("operator patches an events.k8s.io Event");
-    let core_events = Api::<CoreEvent>::namespaced(operator.clone(), "default");
+    let events_api = Api::<K8sEvent>::namespaced(operator.clone(), "default");
+    let created =
+        events_api.create(&PostParams::default(), &event("default")).await.expect("operator creates an Event");
+    let created_name = created.name_any();
+    assert_forbidden(
+        Api::<K8sEvent>::namespaced(operator.clone(), "phiguard")
+            .create(&PostParams::default(), &event("phiguard"))
+            .await,
+        "create an event in another namespace",
+    );
+    let bump = json!({ "note": "changed" });
+    assert_forbidden(
+        events_api.patch(&created_name, &PatchParams::default(), &Patch::Merge(&bump)).await,
+        "patch event",
+    );
+    assert_forbidden(events_api.list(&ListParams::default()).await, "list events");
+    assert_forbidden(events_api.delete(&created_name, &DeleteParams::default()).await, "delete event");
     let core_event: CoreEvent = serde_json::from_value(json!({
         "metadata": { "name": "phi-workloads.core", "namespace": "default" },
         "involvedObject": { "apiVersion": API_VERSION, "kind": "HipaaPolicy", "name": name, "uid": policy.uid() },
-        "reason": conditions::reason::VIOLATIONS_FOUND,
-        "message": "2 resources violate the policy",
-        "type": "Warning",
-        "source": { "component": "phiguard" },
-        "count": 1,
-        "firstTimestamp": "2026-05-01T12:00:00Z",
-        "lastTimestamp": "2026-05-01T12:00:00Z",
+        "reason": "ViolationFound", "message": "m", "type": "Warning",
     }))
     .unwrap();
-    core_events.create(&PostParams::default(), &core_event).await.expect("operator creates a core Event");
-    let bump = json!({ "count": 2, "lastTimestamp": "2026-05-01T12:05:00Z" });
-    core_events
-        .patch("phi-workloads.core", &PatchParams::default(), &Patch::Merge(&bump))
-        .await
-        .expect("operator patches a core Event");
-    // ... but cannot read them back or delete them.
-    assert_forbidden(core_events.list(&ListParams::default()).await, "list events");
-    assert_forbidden(core_events.delete("phi-workloads.core", &DeleteParams::default()).await, "delete event");
+    assert_forbidden(
+        Api::<CoreEvent>::namespaced(operator.clone(), "default").create(&PostParams::default(), &core_event).await,
+        "create a core/v1 Event",
+    );
+
+    // Allowed: policy reports of both formats, written the way the writer writes them
+    // (server-side apply creates, then updates), listed, deleted; not read one by one or watched.
+    env.install_report_crds().await;
+    for format in [ReportFormat::OpenReports, ReportFormat::WgPolicy] {
+        let resource = format.api_resource();
+        let reports = Api::<DynamicObject>::all_with(operator.clone(), &resource);
+        let body = |fail: u64| {
+            json!({
+                "apiVersion": resource.api_version, "kind": resource.kind,
+                "metadata": { "name": "phiguard-phi-workloads-x", "labels": { "app.kubernetes.io/managed-by": "phiguard" } },
+                "summary": { "pass": 0, "fail": fail, "warn": 0, "error": 0, "skip": 0 },
+                "results": [],
+            })
+        };
+        let params = PatchParams::apply(OPERATOR_MANAGER).force();
+        reports
+            .patch("phiguard-phi-workloads-x", &params, &Patch::Apply(body(1)))
+            .await
+            .expect("operator creates a report");
+        reports
+            .patch("phiguard-phi-workloads-x", &params, &Patch::Apply(body(0)))
+            .await
+            .expect("operator updates a report");
+        let listed = reports.list(&ListParams::default().labels("app.kubernetes.io/managed-by=phiguard")).await;
+        assert_eq!(listed.expect("operator lists reports").items.len(), 1);
+        assert_forbidden(reports.get("phiguard-phi-workloads-x").await, "get a report");
+        assert_forbidden(reports.watch(&WatchParams::default(), "0").await.map(|_| ()), "watch reports");
+        assert_forbidden(
+            reports.delete_collection(&DeleteParams::default(), &ListParams::default()).await,
+            "deletecollection reports",
+        );
+        reports.delete("phiguard-phi-workloads-x", &DeleteParams::default()).await.expect("operator deletes a report");
+    }
 
     // Allowed: leader election in its own namespace, with the crate the operator uses.
     let manager = LeaseManagerBuilder::new(operator.clone(), "phiguard-leader")

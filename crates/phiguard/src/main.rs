@@ -214,6 +214,13 @@ struct ClusterArgs {
     /// Least time between two status writes of one policy (e.g. `2s`).
     #[arg(long, default_value = "2s")]
     status_debounce: jiff::SignedDuration,
+    /// Policy report API: `openreports` (openreports.io/v1alpha1 ClusterReport), `wgpolicyk8s`
+    /// (wgpolicyk8s.io/v1alpha2 ClusterPolicyReport) or `none`.
+    #[arg(long, env = "PHIGUARD_REPORT_FORMAT", default_value = "openreports")]
+    report_format: String,
+    /// Kubernetes Events per policy per minute; the rest are summarized in one event.
+    #[arg(long, default_value_t = 10)]
+    events_per_minute: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -473,7 +480,17 @@ async fn cluster_options(args: &ClusterArgs, file_policies: bool) -> anyhow::Res
         grace_seconds: (args.lease_duration_seconds / 3).max(1),
     });
     let debounce = args.status_debounce.try_into().unwrap_or(std::time::Duration::from_secs(2));
-    Ok(Some(ClusterOptions { client, lease, writer: WriterConfig { debounce, ..WriterConfig::default() } }))
+    let reports = match args.report_format.as_str() {
+        "none" => None,
+        f => Some(f.parse::<phiguard_controller::reports::ReportFormat>()?),
+    };
+    let events = phiguard_controller::events::EventConfig {
+        per_policy_per_minute: args.events_per_minute,
+        instance: lease.as_ref().map_or_else(|| "phiguard".into(), |l| l.identity.clone()),
+        ..Default::default()
+    };
+    let writer = WriterConfig { debounce, reports, events: Some(events), ..WriterConfig::default() };
+    Ok(Some(ClusterOptions { client, lease, writer }))
 }
 
 async fn serve(opts: RunOptions) -> anyhow::Result<()> {

@@ -312,6 +312,11 @@ pub async fn serve(
         None => (PolicySet::new(opts.policies), Some(Default::default())),
         Some(cluster) => {
             let shared = std::sync::Arc::new(Shared::default());
+            // Without a resync pass the index is as full as it will get; with one, status and
+            // reports wait for it (a restarted operator must not publish an empty index).
+            if opts.resync.is_none() || opts.until_idle {
+                shared.prime();
+            }
             tokio::spawn(phiguard_controller::policies::watch(cluster.client.clone(), shared.clone()));
             let mut leading = None;
             if let Some(lease) = &cluster.lease {
@@ -401,6 +406,9 @@ pub async fn serve(
         tokio::spawn(async move {
             loop {
                 let report = resync(&evaluator, &resync_opts, stop.clone()).await;
+                if let Some(shared) = policy_changes.as_ref().filter(|s| !s.is_primed() && !*stop.borrow()) {
+                    shared.prime();
+                }
                 info!(
                     listed = report.listed,
                     evaluated = report.evaluated,

@@ -174,8 +174,18 @@ impl Envtest {
     /// Server-side apply every CRD in `deploy/crds/*.yaml` (field manager `phiguard-tests`),
     /// then wait until each is Established and its resources are served.
     pub async fn install_crds(&self) {
+        self.install_crds_from("deploy/crds").await;
+    }
+
+    /// The third-party policy-report CRDs (`deploy/crds/third-party/*.yaml`): not installed by
+    /// `install_crds`, so tests also see an operator in a cluster without them.
+    pub async fn install_report_crds(&self) {
+        self.install_crds_from("deploy/crds/third-party").await;
+    }
+
+    async fn install_crds_from(&self, dir: &str) {
         let started = Instant::now();
-        let crd_dir = workspace_root().join("deploy/crds");
+        let crd_dir = workspace_root().join(dir);
         let mut files: Vec<PathBuf> = fs::read_dir(&crd_dir)
             .unwrap_or_else(|e| panic!("read {}: {e}", crd_dir.display()))
             .filter_map(|e| e.ok().map(|e| e.path()))

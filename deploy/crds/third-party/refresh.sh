@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Refresh the third-party policy-report CRDs from the Go module proxy (no other download
+# site is needed). Usage: bash deploy/crds/third-party/refresh.sh [OPENREPORTS_VERSION] [KYVERNO_VERSION]
+# Writes the CRD files next to this script; README.md records the versions (update it too).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+openreports="${1:-v0.2.1}"
+kyverno="${2:-v1.19.1}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+export GOFLAGS=-mod=mod
+go mod init phiguard-crd-fetch >/dev/null 2>&1
+dir() { go mod download -json "$1@$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
+
+o="$(dir github.com/openreports/reports-api "$openreports")"
+cp "$o/config/crd/openreports.io_clusterreports.yaml" "$here/openreports.io_clusterreports.yaml"
+
+# sigs.k8s.io/wg-policy-prototypes is not served by the module proxy (403); Kyverno ships the
+# same wgpolicyk8s.io/v1alpha2 CRDs, generated from that API, in its module.
+k="$(dir github.com/kyverno/kyverno "$kyverno")"
+cp "$k/config/crds/policyreport/wgpolicyk8s.io_clusterpolicyreports.yaml" "$here/wgpolicyk8s.io_clusterpolicyreports.yaml"
+chmod u+w "$here"/*.yaml
+echo "refreshed: openreports $openreports, kyverno $kyverno" >&2
