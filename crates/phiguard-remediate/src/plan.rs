@@ -464,6 +464,17 @@ pub fn plan(rule: &'static Rule, r: &Resource, policy: &CompiledPolicy) -> Plan 
     }
 }
 
+/// The identifier RDS calls take. AWS Config names instances and clusters by their resource id
+/// (`db-…`, `cluster-…`); the identifier is the ARN's last part (live reads use it as the id).
+fn rds_identifier(r: &Resource) -> String {
+    match r.arn.as_deref().and_then(|a| a.rsplit_once(':')) {
+        Some((head, ident)) if head.ends_with(":db") || head.ends_with(":cluster") || head.ends_with(":snapshot") => {
+            ident.to_string()
+        }
+        _ => r.id.clone(),
+    }
+}
+
 /// The name of the custom parameter group PhiGuard creates in place of a `default.*` one:
 /// one per family, shared by every instance PhiGuard moves off that default group.
 pub fn forced_ssl_group_name(family: &str) -> String {
@@ -503,7 +514,7 @@ fn rds_forced_ssl(
     // rds.force_ssl is static on SQL Server; a new group's association always needs a reboot.
     let static_param = engine.starts_with("sqlserver");
     let allow_reboot = policy.spec.remediation.allow_reboot;
-    let id = r.id.clone();
+    let id = rds_identifier(r);
     let (target, create_family) = match group.name.strip_prefix("default.") {
         Some(family) => (forced_ssl_group_name(family), Some(family.to_string())),
         None => (group.name.clone(), None),
@@ -606,7 +617,7 @@ pub fn merge_tls_only(existing: &PolicyDocument, bucket: &str) -> Result<(Value,
 /// Human steps for fixes PhiGuard never runs itself.
 fn disruptive(rule: &'static Rule, r: &Resource) -> Plan {
     let why = "disruptive: needs a copy, restore or replacement (new endpoint or downtime)";
-    let id = &r.id;
+    let id = &rds_identifier(r);
     let (steps, commands): (Vec<&str>, Vec<String>) = match (rule.id, &r.resource_type) {
         ("rds-instance-storage-encrypted", ResourceType::RdsDbInstance) => (
             vec![
@@ -861,6 +872,16 @@ mod tests {
         let f = fix(&p);
         assert_eq!(f.calls[0].params["Parameters"][0]["ApplyMethod"], json!("pending-reboot"));
         assert!(f.pending_reboot);
+    }
+
+    #[test]
+    fn rds_calls_name_the_identifier_not_the_config_resource_id() {
+        let rule = phiguard_rules::rule("rds-instance-forced-ssl").unwrap();
+        let mut r = rds("postgres", "default.postgres14", None);
+        r.id = "db-EXAMPLE0000000000000000000".into();
+        r.arn = Some("arn:aws:rds:us-east-1:111122223333:db:ehr-db".into());
+        let p = plan(rule, &r, &policy(|_| {}));
+        assert_eq!(fix(&p).calls[2].params["DBInstanceIdentifier"], json!("ehr-db"));
     }
 
     #[test]
