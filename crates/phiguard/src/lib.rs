@@ -2,7 +2,9 @@
 
 pub mod check;
 pub mod dedupe;
+pub mod history;
 pub mod observe;
+pub mod plan;
 pub mod report;
 pub mod resync;
 pub mod rules_doc;
