@@ -218,6 +218,48 @@ impl Executor {
                         .map_err(|e| exec_error("rds", "RebootDBInstance", e))?;
                 }
             }
+            Op::ElbRedirectToHttps { listener_arn, load_balancer_arn } => {
+                use aws_sdk_elasticloadbalancingv2::types::{
+                    Action, ActionTypeEnum, ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum,
+                };
+                let elb = aws_sdk_elasticloadbalancingv2::Client::new(c);
+                // A redirect to a port nothing serves would take the site down: only once an
+                // HTTPS listener exists on the same load balancer.
+                let listeners = elb
+                    .describe_listeners()
+                    .load_balancer_arn(load_balancer_arn)
+                    .send()
+                    .await
+                    .map_err(|e| exec_error("elasticloadbalancing", "DescribeListeners", e))?;
+                let https = listeners
+                    .listeners
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|l| l.protocol == Some(ProtocolEnum::Https) && l.port == Some(443));
+                if !https {
+                    return Err(ExecError {
+                        service: "elasticloadbalancing",
+                        operation: "ModifyListener",
+                        class: "precondition",
+                        message: "the load balancer has no HTTPS listener on 443".into(),
+                    });
+                }
+                let redirect = RedirectActionConfig::builder()
+                    .protocol("HTTPS")
+                    .port("443")
+                    .host("#{host}")
+                    .path("/#{path}")
+                    .query("#{query}")
+                    .status_code(RedirectActionStatusCodeEnum::Http301)
+                    .build();
+                let action = Action::builder().r#type(ActionTypeEnum::Redirect).redirect_config(redirect).build();
+                elb.modify_listener()
+                    .listener_arn(listener_arn)
+                    .default_actions(action)
+                    .send()
+                    .await
+                    .map_err(|e| exec_error("elasticloadbalancing", "ModifyListener", e))?;
+            }
             Op::CloudTrailStartLogging { trail } => {
                 aws_sdk_cloudtrail::Client::new(c)
                     .start_logging()

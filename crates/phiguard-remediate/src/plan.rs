@@ -112,6 +112,12 @@ pub enum Op {
     CloudTrailStartLogging {
         trail: String,
     },
+    /// Point an HTTP listener's default action at HTTPS:443 (301), only if the load balancer
+    /// has an HTTPS listener (checked right before the call).
+    ElbRedirectToHttps {
+        listener_arn: String,
+        load_balancer_arn: String,
+    },
     /// Force TLS through the instance's DB parameter group. With `create_family`, the instance
     /// uses a `default.*` group (which cannot be modified): `group` is created in that family
     /// first and attached afterwards.
@@ -458,10 +464,44 @@ pub fn plan(rule: &'static Rule, r: &Resource, policy: &CompiledPolicy) -> Plan 
             )
         }
         ("rds-instance-forced-ssl", Model::RdsInstance(i)) => rds_forced_ssl(rule, r, i, policy),
+        ("elbv2-listener-https", Model::ElbV2Listener(l)) => {
+            let action = "elbv2_redirect_http_to_https";
+            let arn = r.arn.clone().unwrap_or_else(|| r.id.clone());
+            let Some(load_balancer_arn) = load_balancer_of(&arn) else {
+                return manual(rule, action, "not a listener ARN", vec![rule.fix.into()], vec![]);
+            };
+            let before = match l.default_actions.as_deref() {
+                Some([one]) => format!("{one:?}").to_ascii_lowercase(),
+                Some(many) => format!("{} actions", many.len()),
+                None => "unknown".into(),
+            };
+            safe(
+                rule,
+                action,
+                Op::ElbRedirectToHttps { listener_arn: arn.clone(), load_balancer_arn },
+                vec![call(
+                    "elasticloadbalancing",
+                    "ModifyListener",
+                    "elasticloadbalancing:ModifyListener",
+                    json!({"ListenerArn": arn, "DefaultActions": [{"Type": "redirect", "RedirectConfig":
+                        {"Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}",
+                         "Query": "#{query}", "StatusCode": "HTTP_301"}}]}),
+                )],
+                vec![change("listener default action", before, "redirect to HTTPS:443 (301)")],
+            )
+        }
         _ => {
             manual(rule, "not_automated", "PhiGuard does not automate this fix yet", vec![rule.fix.into()], Vec::new())
         }
     }
+}
+
+/// The load balancer of a listener ARN
+/// (`…:listener/app/<name>/<lb-id>/<listener-id>` → `…:loadbalancer/app/<name>/<lb-id>`).
+pub fn load_balancer_of(listener_arn: &str) -> Option<String> {
+    let (head, path) = listener_arn.split_once(":listener/")?;
+    let (lb, _listener) = path.rsplit_once('/')?;
+    Some(format!("{head}:loadbalancer/{lb}"))
 }
 
 /// The identifier RDS calls take. AWS Config names instances and clusters by their resource id
@@ -693,6 +733,7 @@ pub const IAM_REMEDIATION_ACTIONS: &[(&str, &[&str])] = &[
     ("RemediateDynamoDbTables", &["dynamodb:UpdateTable"]),
     ("RemediateKinesisStreams", &["kinesis:StartStreamEncryption"]),
     ("RemediateCloudTrailTrails", &["cloudtrail:UpdateTrail", "cloudtrail:StartLogging"]),
+    ("RemediateLoadBalancerListeners", &["elasticloadbalancing:ModifyListener"]),
     (
         "RemediateRdsForcedSsl",
         &["rds:CreateDBParameterGroup", "rds:ModifyDBParameterGroup", "rds:ModifyDBInstance", "rds:RebootDBInstance"],
@@ -882,6 +923,16 @@ mod tests {
         r.arn = Some("arn:aws:rds:us-east-1:111122223333:db:ehr-db".into());
         let p = plan(rule, &r, &policy(|_| {}));
         assert_eq!(fix(&p).calls[2].params["DBInstanceIdentifier"], json!("ehr-db"));
+    }
+
+    #[test]
+    fn a_listener_arn_names_its_load_balancer() {
+        assert_eq!(
+            load_balancer_of("arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/portal/50dc6c495c0c9188/f2f7dc8efc522ab2")
+                .as_deref(),
+            Some("arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/portal/50dc6c495c0c9188")
+        );
+        assert_eq!(load_balancer_of("arn:aws:s3:::bucket"), None);
     }
 
     #[test]

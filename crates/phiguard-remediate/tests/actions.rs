@@ -281,3 +281,79 @@ async fn rds_forced_ssl_on_a_default_group_attaches_a_copy_and_reports_pending_r
     assert_eq!(copy, phiguard_remediate::plan::forced_ssl_group_name(default.trim_start_matches("default.")));
     assert!(parameters(&rds, &copy).await.contains(&("require_secure_transport".into(), "ON".into())));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_listener_redirects_to_https_only_when_an_https_listener_exists() {
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, LoadBalancerTypeEnum, ProtocolEnum,
+    };
+    let moto = Moto::start();
+    let elb = moto.elbv2().await;
+    let subnets = moto.default_subnets().await;
+    let fixed = || {
+        let cfg = FixedResponseActionConfig::builder().status_code("200").content_type("text/plain").build();
+        Action::builder().r#type(ActionTypeEnum::FixedResponse).fixed_response_config(cfg).build()
+    };
+    let lb = |name: &'static str| {
+        let elb = elb.clone();
+        let subnets = subnets.clone();
+        async move {
+            let out = elb
+                .create_load_balancer()
+                .name(name)
+                .r#type(LoadBalancerTypeEnum::Application)
+                .set_subnets(Some(subnets[..2].to_vec()))
+                .send()
+                .await
+                .unwrap();
+            out.load_balancers.unwrap()[0].load_balancer_arn.clone().unwrap()
+        }
+    };
+    let listener = |lb: String, protocol: ProtocolEnum, port: i32| {
+        let elb = elb.clone();
+        let action = fixed();
+        async move {
+            let tls = protocol == ProtocolEnum::Https;
+            let cert =
+                Certificate::builder().certificate_arn("arn:aws:iam::123456789012:server-certificate/portal").build();
+            let out = elb
+                .create_listener()
+                .load_balancer_arn(lb)
+                .protocol(protocol)
+                .port(port)
+                .set_certificates(tls.then(|| vec![cert]))
+                .default_actions(action)
+                .send()
+                .await
+                .unwrap();
+            out.listeners.unwrap()[0].listener_arn.clone().unwrap()
+        }
+    };
+    let default_action = |arn: String| {
+        let elb = elb.clone();
+        async move {
+            let out = elb.describe_listeners().listener_arns(arn).send().await.unwrap();
+            out.listeners.unwrap().remove(0).default_actions.unwrap().remove(0)
+        }
+    };
+
+    let portal = lb("patient-portal").await;
+    listener(portal.clone(), ProtocolEnum::Https, 443).await;
+    let http = listener(portal, ProtocolEnum::Http, 80).await;
+    dry_run_then_enforce(&moto.settings(), "elbv2-listener-https", target(ResourceType::ElbV2Listener, &http), |_| {})
+        .await;
+    let a = default_action(http).await;
+    assert_eq!(a.r#type, Some(ActionTypeEnum::Redirect));
+    let cfg = a.redirect_config.unwrap();
+    assert_eq!((cfg.protocol.as_deref(), cfg.port.as_deref()), (Some("HTTPS"), Some("443")));
+
+    // No HTTPS listener: redirecting would break the site, so nothing is changed.
+    let intranet = lb("intranet").await;
+    let plain = listener(intranet, ProtocolEnum::Http, 80).await;
+    let (rem, _) = remediator(&moto.settings(), fast()).await;
+    let p = policy("phi", Enforce, |_| {});
+    let records = rem.remediate(trigger(&p, "elbv2-listener-https", target(ResourceType::ElbV2Listener, &plain))).await;
+    assert_eq!(outcomes(&records), [Outcome::Failed], "{records:?}");
+    assert!(records[0].reason.contains("precondition"), "{}", records[0].reason);
+    assert_eq!(default_action(plain).await.r#type, Some(ActionTypeEnum::FixedResponse));
+}
