@@ -93,6 +93,21 @@ fn key_of(target: &ResourceRef, rule: &'static str) -> Key {
     (format!("{}/{}", target.resource_type.as_str(), target.id), rule)
 }
 
+/// The rule's own mode under the policy (its override, else the policy's); `off` when the
+/// policy does not run the rule for this type.
+fn rule_mode(
+    policy: &CompiledPolicy,
+    rule: &Rule,
+    resource_type: &phiguard_rules::model::ResourceType,
+) -> RemediationMode {
+    policy
+        .rules_for(resource_type)
+        .iter()
+        .find(|a| a.rule.id == rule.id)
+        .map(|a| a.remediation_mode)
+        .unwrap_or(RemediationMode::Off)
+}
+
 /// The rule's finding in an evaluation of the resource under the policy.
 fn finding_for(policy: &CompiledPolicy, rule: &Rule, r: &Resource, today: Date) -> Option<Finding> {
     match evaluate(policy, r, today) {
@@ -130,13 +145,7 @@ impl Remediator {
         rule: &Rule,
         resource_type: &phiguard_rules::model::ResourceType,
     ) -> RemediationMode {
-        let rule_mode = policy
-            .rules_for(resource_type)
-            .iter()
-            .find(|a| a.rule.id == rule.id)
-            .map(|a| a.remediation_mode)
-            .unwrap_or(RemediationMode::Off);
-        effective_mode(policy.spec.remediation.mode, rule_mode, self.settings.kill_switch)
+        effective_mode(policy.spec.remediation.mode, rule_mode(policy, rule, resource_type), self.settings.kill_switch)
     }
 
     /// Whether PhiGuard itself changed this resource for this rule within the loop window.
@@ -149,25 +158,24 @@ impl Remediator {
         let mut out = Vec::new();
         let key = key_of(&t.target, t.rule.id);
         let mode = self.mode(t.policy, t.rule, &t.target.resource_type);
-        let base = Base { t: &t, mode, actor: &self.settings.actor };
 
-        // 1. Mode and kill switch: decided before any read.
+        // 1. Mode and kill switch: decided before any read. A policy in `off` asked for
+        // findings only: nothing to audit. The kill switch (an incident control) and a rule
+        // switched off under an acting policy are audited as `skipped_mode`, labelled with the
+        // mode that was stopped.
         if mode == RemediationMode::Off {
-            let why = if self.settings.kill_switch { "kill switch on" } else { "remediation mode is off" };
-            metrics::counter!(
-                "phiguard_remediations_total",
-                "action" => "none",
-                "mode" => "off",
-                "outcome" => Outcome::SkippedMode.as_str(),
-            )
-            .increment(1);
-            // The kill switch is an incident control: each suppressed attempt is audited. A
-            // policy in `off` asked for findings only, so that is not history.
-            if self.settings.kill_switch {
-                self.emit(&mut out, base.record(Outcome::SkippedMode, "none", why, None));
+            let policy_mode = t.policy.spec.remediation.mode;
+            let configured = effective_mode(policy_mode, rule_mode(t.policy, t.rule, &t.target.resource_type), false);
+            let (stopped, why) = if self.settings.kill_switch && configured != RemediationMode::Off {
+                (configured, "kill switch on")
+            } else if policy_mode != RemediationMode::Off {
+                (policy_mode, "the rule's remediationMode is off")
             } else {
-                tracing::debug!(rule = t.rule.id, policy = t.policy.name, "{why}");
-            }
+                tracing::debug!(rule = t.rule.id, policy = t.policy.name, "remediation mode is off");
+                return out;
+            };
+            let stopped = Base { t: &t, mode: stopped, actor: &self.settings.actor };
+            self.emit(&mut out, stopped.record(Outcome::SkippedMode, "none", why, None));
             return out;
         }
 

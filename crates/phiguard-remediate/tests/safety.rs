@@ -241,7 +241,34 @@ async fn the_kill_switch_stops_enforcement_and_is_audited() {
         .await;
     assert_eq!(outcomes(&records), [Outcome::SkippedMode]);
     assert_eq!(records[0].reason, "kill switch on");
+    assert_eq!(records[0].mode, "enforce", "labelled with the mode the kill switch stopped");
     assert_eq!(encryption(&s3, "icu-telemetry").await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_switched_off_under_an_acting_policy_is_skipped_and_a_policy_in_off_is_silent() {
+    let moto = Moto::start();
+    let s3 = moto.s3().await;
+    s3.create_bucket().bucket("research-exports").send().await.unwrap();
+    let (rem, _) = remediator(&moto.settings(), fast()).await;
+    let t = target(ResourceType::S3Bucket, "research-exports");
+    let p = policy("phi", Enforce, |s| {
+        s.rules.push(phiguard_api::RuleOverride {
+            id: "s3-bucket-default-encryption".into(),
+            enabled: None,
+            severity: None,
+            remediation_mode: Some(phiguard_api::RemediationMode::Off),
+        })
+    });
+    let records = rem.remediate(trigger(&p, "s3-bucket-default-encryption", t.clone())).await;
+    assert_eq!(outcomes(&records), [Outcome::SkippedMode]);
+    assert_eq!(
+        (records[0].mode.as_str(), records[0].reason.as_str()),
+        ("enforce", "the rule's remediationMode is off")
+    );
+    let off = policy("phi", phiguard_api::RemediationMode::Off, |_| {});
+    assert!(rem.remediate(trigger(&off, "s3-bucket-default-encryption", t)).await.is_empty());
+    assert_eq!(encryption(&s3, "research-exports").await, None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
