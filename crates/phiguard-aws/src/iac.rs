@@ -136,3 +136,22 @@ pub fn setup_policy() -> Value {
         ]
     })
 }
+
+/// The file the remediator policy is committed as, next to [`files`].
+pub const REMEDIATOR_POLICY_FILE: &str = "iam-phiguard-remediator.json";
+
+/// What remediation in enforce mode adds to the reader policy: exactly the write calls of the
+/// safe fixes, per statement id (`phiguard_remediate::IAM_REMEDIATION_ACTIONS`; passed in
+/// because that crate builds on this one). Attached only where a policy enforces.
+pub fn remediator_policy(actions: &[(&str, &[&str])]) -> Value {
+    let statements: Vec<Value> = actions
+        .iter()
+        .map(|(sid, actions)| json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": "*"}))
+        .collect();
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// [`remediator_policy`] as the committed file's text.
+pub fn remediator_policy_file(actions: &[(&str, &[&str])]) -> String {
+    serde_json::to_string_pretty(&remediator_policy(actions)).expect("JSON serialises") + "\n"
+}

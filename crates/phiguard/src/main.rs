@@ -101,11 +101,16 @@ enum Command {
         resync: ResyncArgs,
         #[command(flatten)]
         cluster: ClusterArgs,
+<<<<<<< HEAD
         /// Admin HTTP address: `/metrics`, `/healthz`, `/readyz`, `/loglevel`. Port 0 picks a
         /// free port (logged at start). Default `0.0.0.0:9090`; with `--until-idle` (a batch
         /// run) the admin server starts only when an address is given.
         #[arg(long, env = "PHIGUARD_ADMIN_ADDR")]
         admin_addr: Option<String>,
+=======
+        #[command(flatten)]
+        remediation: RemediationArgs,
+>>>>>>> remediate
     },
     /// One full resync and exit: enumerate every resource the policies may scope (per account,
     /// region and type with a live reader), read each one, evaluate, and print one report.
@@ -154,6 +159,36 @@ enum Command {
         #[arg(long, env = "AWS_REGION")]
         region: Option<String>,
     },
+    /// What remediation would do about every failing rule, from a scan (live reads) or event
+    /// files: the exact calls of safe fixes, the human steps and commands of disruptive ones.
+    /// Nothing is executed.
+    Plan {
+        /// A HipaaPolicy YAML file or directory (repeatable). Default: the built-in baseline.
+        #[arg(long = "policies", short = 'p')]
+        policies: Vec<PathBuf>,
+        /// Scan the estate (like `phiguard scan`) instead of reading event files.
+        #[arg(long, conflicts_with = "inputs")]
+        scan: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
+        #[command(flatten)]
+        resync: ResyncArgs,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+        format: CheckFormat,
+        /// Evaluate exemption expiry as of this date (YYYY-MM-DD, UTC). Default: today.
+        #[arg(long)]
+        as_of: Option<Date>,
+        /// Event files (as for `check`), directories, or `-` for stdin.
+        #[arg(required_unless_present = "scan")]
+        inputs: Vec<PathBuf>,
+    },
+    /// Print the remediation history (`--remediation-history` of `run`).
+    History {
+        #[arg(env = "PHIGUARD_REMEDIATION_HISTORY")]
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+        format: CheckFormat,
+    },
     /// Print the rule catalogue.
     Rules {
         #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
@@ -190,6 +225,24 @@ impl AwsArgs {
             role_template: self.role_template.clone(),
         }
     }
+}
+
+/// Remediation (docs/remediation.md): what each policy allows is in its `spec.remediation`.
+#[derive(clap::Args, Clone, Debug)]
+struct RemediationArgs {
+    /// Global kill switch: no remediation changes anywhere, whatever the policies say (attempts
+    /// are still audited as `skipped_mode`).
+    #[arg(long, env = "PHIGUARD_KILL_SWITCH", action = clap::ArgAction::SetTrue, value_parser = kill_switch_value)]
+    kill_switch: bool,
+    /// Append every remediation attempt (planned, applied, skipped, failed, verified) to this
+    /// JSON Lines file; `phiguard history PATH` prints it.
+    #[arg(long, env = "PHIGUARD_REMEDIATION_HISTORY", value_name = "PATH")]
+    remediation_history: Option<PathBuf>,
+}
+
+/// Any value but an explicit "off" turns the kill switch on: a typo must stop changes.
+fn kill_switch_value(v: &str) -> Result<bool, std::convert::Infallible> {
+    Ok(phiguard_remediate::engine::kill_switch_from_env(Some(v)))
 }
 
 /// Cluster mode: policies from `HipaaPolicy` objects, findings to their status.
@@ -305,6 +358,10 @@ fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
                 std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
                 println!("wrote {}", path.display());
             }
+            let path = dir.join(phiguard_aws::iac::REMEDIATOR_POLICY_FILE);
+            let text = phiguard_aws::iac::remediator_policy_file(phiguard_remediate::IAM_REMEDIATION_ACTIONS);
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Setup {
@@ -348,7 +405,11 @@ fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
             resync_interval,
             resync,
             cluster,
+<<<<<<< HEAD
             admin_addr,
+=======
+            remediation,
+>>>>>>> remediate
         } => {
             let policies = load_policies(&policies).context("loading policies")?;
             let out: Box<dyn std::io::Write + Send> = match &findings {
@@ -387,7 +448,10 @@ fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
                 resync,
                 cluster,
             };
+            let settings = phiguard_remediate::Settings { kill_switch: remediation.kill_switch, ..Default::default() };
+            runtime.block_on(phiguard_cli::plan::start(&opts.aws, settings, remediation.remediation_history));
             runtime.block_on(serve(opts))?;
+            runtime.block_on(phiguard_cli::plan::drain(std::time::Duration::from_secs(60)));
             Ok(ExitCode::SUCCESS)
         }
         Command::Scan { policies, aws, resync, format, as_of, verbose } => {
@@ -414,6 +478,42 @@ fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Plan { policies, scan, aws, resync, format, as_of, inputs } => {
+            let policies = load_policies(&policies).context("loading policies")?;
+            let items = if scan {
+                let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+                let (items, report) = runtime.block_on(phiguard_cli::scan::scan(
+                    policies.clone(),
+                    aws.options(),
+                    resync.options(None),
+                    as_of,
+                ));
+                eprintln!("scan: {} listed, {} evaluated, {} errors", report.listed, report.evaluated, report.errors);
+                items
+            } else {
+                let inputs = read_inputs(&inputs).map_err(|e| anyhow::anyhow!("reading inputs: {e}"))?;
+                let today = as_of.unwrap_or_else(today_utc);
+                inputs.iter().flat_map(|i| check_input(i, &policies, today)).collect()
+            };
+            let plans = phiguard_cli::plan::plans(&items, &policies);
+            match format {
+                CheckFormat::Json => print!("{}", phiguard_cli::plan::render_json(&plans)),
+                CheckFormat::Table => print!("{}", phiguard_cli::plan::render_text(&plans)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::History { path, format } => {
+            let records = phiguard_remediate::audit::read_history(&path)?;
+            match format {
+                CheckFormat::Json => {
+                    for r in &records {
+                        println!("{}", serde_json::to_string(r)?);
+                    }
+                }
+                CheckFormat::Table => print!("{}", phiguard_cli::history::render_text(&records)),
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Crd => {
             print!("{}", phiguard_api::crd::crd_yaml());

@@ -158,6 +158,8 @@ impl Evaluator {
         if let Some(index) = &self.index {
             crate::observe::record(&mut index.lock().unwrap_or_else(|e| e.into_inner()), &items);
         }
+        // Remediation works on its own fresh reads, in the background: it never holds up or fails a message.
+        crate::plan::after_evaluation(&items, self.policies.snapshot(), self.today());
         match &self.sink {
             Sink::Collect(all) => all.lock().unwrap_or_else(|e| e.into_inner()).extend(items),
             Sink::Stream { out, table } => {

@@ -1,0 +1,444 @@
+//! The remediation loop for one (policy, rule, resource): gates, fresh read, plan, budget,
+//! call, verify, audit. The decisions are the engine's; this adds the reads and the calls.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use phiguard_api::RemediationMode;
+use phiguard_aws::AwsSettings;
+use phiguard_aws::read::{ReadOutcome, ReaderPool};
+use phiguard_events::ResourceRef;
+use phiguard_rules::model::Resource;
+use phiguard_rules::{CompiledPolicy, Evaluation, Finding, Rule, Status, evaluate};
+
+use crate::audit::{AuditRecord, AuditSink, Outcome, emit};
+use crate::engine::{Backoff, Budgets, Key, Limits, RecentChanges, effective_mode, fresh, mode_label};
+use crate::exec::Executor;
+use crate::plan::{Plan, PlanKind, plan};
+
+/// Knobs of the loop. The defaults are the production values.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `--kill-switch` / `PHIGUARD_KILL_SWITCH`: no change anywhere, whatever the policies say.
+    pub kill_switch: bool,
+    /// Who the history names as the actor.
+    pub actor: String,
+    /// Re-reads after a call before the fix counts as failed (AWS is eventually consistent).
+    pub verify_tries: u32,
+    /// First pause between verification reads; doubles.
+    pub verify_pause: Duration,
+    /// A read older than this is not acted on.
+    pub max_read_age: Duration,
+    /// How long PhiGuard's own change suppresses a second action on the same resource and rule.
+    pub recent_window: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            kill_switch: false,
+            actor: "phiguard".into(),
+            verify_tries: 4,
+            verify_pause: Duration::from_secs(1),
+            max_read_age: Duration::from_secs(60),
+            recent_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// What started an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Event,
+    /// A resync pass (its id: the per-resync budget counts per pass).
+    Resync(u64),
+}
+
+/// One failing (or exempt) rule on one resource under one policy: only a pointer. What is
+/// done is decided on a fresh read, never on the state that raised the trigger.
+#[derive(Clone, Debug)]
+pub struct Trigger<'a> {
+    pub policy: &'a CompiledPolicy,
+    pub rule: &'static Rule,
+    pub target: ResourceRef,
+    pub source: Source,
+    pub today: Date,
+}
+
+#[derive(Default)]
+struct State {
+    budgets: Budgets,
+    backoff: Backoff,
+    recent: RecentChanges,
+    in_flight: HashSet<Key>,
+}
+
+pub struct Remediator {
+    readers: ReaderPool,
+    exec_config: SdkConfig,
+    aws: AwsSettings,
+    settings: Settings,
+    sinks: Vec<Arc<dyn AuditSink>>,
+    state: Mutex<State>,
+}
+
+/// What back-off and the loop memory are keyed by: the type and the id AWS Config uses, which
+/// every source (event, configuration item, live read, resync listing) agrees on, unlike the
+/// ARN, which some events carry and others do not.
+fn key_of(target: &ResourceRef, rule: &'static str) -> Key {
+    (format!("{}/{}", target.resource_type.as_str(), target.id), rule)
+}
+
+/// The rule's own mode under the policy (its override, else the policy's); `off` when the
+/// policy does not run the rule for this type.
+fn rule_mode(
+    policy: &CompiledPolicy,
+    rule: &Rule,
+    resource_type: &phiguard_rules::model::ResourceType,
+) -> RemediationMode {
+    policy
+        .rules_for(resource_type)
+        .iter()
+        .find(|a| a.rule.id == rule.id)
+        .map(|a| a.remediation_mode)
+        .unwrap_or(RemediationMode::Off)
+}
+
+/// The rule's finding in an evaluation of the resource under the policy.
+fn finding_for(policy: &CompiledPolicy, rule: &Rule, r: &Resource, today: Date) -> Option<Finding> {
+    match evaluate(policy, r, today) {
+        Evaluation::Evaluated(findings) => findings.into_iter().find(|f| f.rule.id == rule.id),
+        Evaluation::OutOfScope(_) => None,
+    }
+}
+
+impl Remediator {
+    /// `readers`: where fresh reads come from; `exec_config`/`aws`: where calls go (PhiGuard's
+    /// own account; the region is the resource's).
+    pub fn new(
+        readers: ReaderPool,
+        exec_config: SdkConfig,
+        aws: AwsSettings,
+        settings: Settings,
+        sinks: Vec<Arc<dyn AuditSink>>,
+    ) -> Remediator {
+        let state = State { recent: RecentChanges::new(settings.recent_window), ..State::default() };
+        Remediator { readers, exec_config, aws, settings, sinks, state: Mutex::new(state) }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn kill_switch(&self) -> bool {
+        self.settings.kill_switch
+    }
+
+    /// The mode this trigger runs in (policy, rule override, kill switch).
+    pub fn mode(
+        &self,
+        policy: &CompiledPolicy,
+        rule: &Rule,
+        resource_type: &phiguard_rules::model::ResourceType,
+    ) -> RemediationMode {
+        effective_mode(policy.spec.remediation.mode, rule_mode(policy, rule, resource_type), self.settings.kill_switch)
+    }
+
+    /// Whether PhiGuard itself changed this resource for this rule within the loop window.
+    pub fn recently_changed(&self, target: &ResourceRef, rule: &'static str) -> bool {
+        self.state().recent.is_recent(&key_of(target, rule), Timestamp::now())
+    }
+
+    /// Work one trigger through every gate. Returns the audit records emitted, in order.
+    pub async fn remediate(&self, t: Trigger<'_>) -> Vec<AuditRecord> {
+        let mut out = Vec::new();
+        let key = key_of(&t.target, t.rule.id);
+        let mode = self.mode(t.policy, t.rule, &t.target.resource_type);
+
+        // 1. Mode and kill switch: decided before any read. A policy in `off` asked for
+        // findings only: nothing to audit. The kill switch (an incident control) and a rule
+        // switched off under an acting policy are audited as `skipped_mode`, labelled with the
+        // mode that was stopped.
+        if mode == RemediationMode::Off {
+            let policy_mode = t.policy.spec.remediation.mode;
+            let configured = effective_mode(policy_mode, rule_mode(t.policy, t.rule, &t.target.resource_type), false);
+            let (stopped, why) = if self.settings.kill_switch && configured != RemediationMode::Off {
+                (configured, "kill switch on")
+            } else if policy_mode != RemediationMode::Off {
+                (policy_mode, "the rule's remediationMode is off")
+            } else {
+                tracing::debug!(rule = t.rule.id, policy = t.policy.name, "remediation mode is off");
+                return out;
+            };
+            let stopped = Base { t: &t, mode: stopped, actor: &self.settings.actor };
+            self.emit(&mut out, stopped.record(Outcome::SkippedMode, "none", why, None));
+            return out;
+        }
+
+        // 2. Back-off, the loop memory and concurrent attempts: no read needed.
+        let now = Timestamp::now();
+        {
+            let mut s = self.state();
+            if let Some(until) = s.backoff.blocked_until(&key, now) {
+                tracing::debug!(rule = t.rule.id, %until, "backing off after a failed attempt");
+                return out;
+            }
+            if s.recent.is_recent(&key, now) {
+                tracing::debug!(rule = t.rule.id, "follow-up of PhiGuard's own change: not acting again");
+                return out;
+            }
+            if !s.in_flight.insert(key.clone()) {
+                tracing::debug!(rule = t.rule.id, "an attempt for this resource and rule is in progress");
+                return out;
+            }
+        }
+        let result = self.attempt(&t, mode, &key, &mut out).await;
+        let mut s = self.state();
+        s.in_flight.remove(&key);
+        match result {
+            Attempt::Done => s.backoff.succeeded(&key),
+            Attempt::Failed => s.backoff.failed(key, Timestamp::now()),
+            Attempt::Nothing => {}
+        }
+        out
+    }
+
+    async fn attempt(&self, t: &Trigger<'_>, mode: RemediationMode, key: &Key, out: &mut Vec<AuditRecord>) -> Attempt {
+        let base = Base { t, mode, actor: &self.settings.actor };
+
+        // 3. A fresh, complete read, taken now.
+        let resource = match self.read(&t.target).await {
+            Ok(Some(r)) => r,
+            Ok(None) => return Attempt::Nothing,
+            Err(why) => {
+                self.emit(out, base.record(Outcome::Failed, "none", &format!("no action: {why}"), None));
+                return Attempt::Failed;
+            }
+        };
+        if !fresh(resource.observed, Timestamp::now(), self.settings.max_read_age) {
+            self.emit(out, base.record(Outcome::Failed, "none", "no action: the read is not fresh", None));
+            return Attempt::Failed;
+        }
+        let Some(finding) = finding_for(t.policy, t.rule, &resource, t.today) else { return Attempt::Nothing };
+        match finding.status {
+            Status::Pass | Status::NotApplicable => {
+                tracing::debug!(rule = t.rule.id, "compliant on a fresh read: nothing to do");
+                return Attempt::Nothing;
+            }
+            Status::Exempt => {
+                let why = finding.reason.to_string();
+                self.emit(out, base.with(&resource).record(Outcome::SkippedExempt, "none", &why, None));
+                return Attempt::Nothing;
+            }
+            Status::Unknown => {
+                let why = format!("no action: the live read leaves the rule unknown ({})", finding.reason);
+                self.emit(out, base.with(&resource).record(Outcome::Failed, "none", &why, None));
+                return Attempt::Failed;
+            }
+            Status::Fail => {}
+        }
+        let reason = finding.reason.to_string();
+        let p = plan(t.rule, &resource, t.policy);
+        let b = base.with(&resource);
+        let fix = match &p.kind {
+            PlanKind::Manual(_) => {
+                self.emit(out, b.record(Outcome::Planned, p.action, &reason, Some(&p)));
+                return Attempt::Nothing;
+            }
+            PlanKind::SafeInPlace(fix) => fix,
+        };
+        if mode == RemediationMode::DryRun {
+            self.emit(out, b.record(Outcome::Planned, p.action, &reason, Some(&p)));
+            return Attempt::Nothing;
+        }
+
+        // 4. Budgets: only for a change that is about to be made.
+        let home = self.readers.home_account();
+        if let (Some(account), Some(home)) = (resource.account.as_deref(), home)
+            && account != home
+        {
+            let why = format!("{reason}; not acting: account {account} is not PhiGuard's own");
+            self.emit(out, b.record(Outcome::SkippedMode, p.action, &why, Some(&p)));
+            return Attempt::Nothing;
+        }
+        let limits = Limits {
+            per_hour: t.policy.spec.remediation.max_actions_per_hour,
+            per_resync: t.policy.spec.remediation.max_actions_per_resync,
+        };
+        let pass = match t.source {
+            Source::Resync(id) => Some(id),
+            Source::Event => None,
+        };
+        let taken = {
+            let mut s = self.state();
+            let now = Timestamp::now();
+            // Reads that do not name the account (S3) were made with PhiGuard's own credentials.
+            let account = resource.account.as_deref().or(home);
+            let taken = s.budgets.try_take(&t.policy.name, account, pass, limits, now);
+            let left = s.budgets.remaining(&t.policy.name, limits.per_hour, now);
+            metrics::gauge!("phiguard_remediation_budget_remaining", "policy" => t.policy.name.clone())
+                .set(left as f64);
+            taken
+        };
+        if let Err(hit) = taken {
+            let why = format!("{reason}; {} spent", hit.as_str());
+            self.emit(out, b.record(Outcome::SkippedBudget, p.action, &why, Some(&p)));
+            return Attempt::Nothing;
+        }
+
+        // 5. The call.
+        let executor = Executor::new(&self.exec_config, &self.aws, resource.region.as_deref());
+        if let Err(e) = executor.apply(&fix.op).await {
+            tracing::debug!(rule = t.rule.id, error = %e.message, "remediation call failed");
+            let why = format!("{reason}; {} {} failed: {}", e.service, e.operation, e.class);
+            self.emit(out, b.record(Outcome::Failed, p.action, &why, Some(&p)));
+            return Attempt::Failed;
+        }
+        self.state().recent.remember(key.clone(), Timestamp::now());
+        self.emit(out, b.record(Outcome::Applied, p.action, &reason, Some(&p)));
+
+        // 6. Verify on a re-read.
+        let mut pause = self.settings.verify_pause;
+        for attempt in 1..=self.settings.verify_tries.max(1) {
+            let verdict = match self.read(&t.target).await {
+                Ok(Some(r)) => finding_for(t.policy, t.rule, &r, t.today).map(|f| (f.status, f.reason.to_string())),
+                _ => None,
+            };
+            match verdict {
+                Some((Status::Pass, why)) if fix.pending_reboot => {
+                    let why = format!("{why}; takes effect at the next reboot (the policy does not allow one)");
+                    self.emit(out, b.record(Outcome::PendingReboot, p.action, &why, Some(&p)));
+                    return Attempt::Done;
+                }
+                Some((Status::Pass, why)) => {
+                    self.emit(out, b.record(Outcome::Verified, p.action, &why, Some(&p)));
+                    return Attempt::Done;
+                }
+                other if attempt == self.settings.verify_tries.max(1) => {
+                    let why = match other {
+                        Some((status, why)) => format!("still {} after the change: {why}", status.as_str()),
+                        None => "the re-read after the change failed".to_string(),
+                    };
+                    self.emit(out, b.record(Outcome::Failed, p.action, &why, Some(&p)));
+                    return Attempt::Failed;
+                }
+                _ => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+            }
+        }
+        Attempt::Failed
+    }
+
+    /// A live read of the target. `Ok(None)`: nothing to act on (gone, or no reader for it).
+    async fn read(&self, target: &ResourceRef) -> Result<Option<Resource>, String> {
+        let reader = self
+            .readers
+            .reader(target.account.as_deref(), target.region.as_deref())
+            .await
+            .map_err(|e| format!("no reader: {e}"))?;
+        match reader.read(target).await {
+            None => Ok(None),
+            Some(Err(e)) => {
+                tracing::debug!(error = %e.message, "remediation read failed");
+                Err(format!("the live read failed ({} {} {})", e.service, e.operation, e.class))
+            }
+            Some(Ok(ReadOutcome::Gone)) => Ok(None),
+            Some(Ok(ReadOutcome::Found(mut r))) => {
+                // Some readers do not stamp their reads; this one was taken just now.
+                r.observed.get_or_insert_with(Timestamp::now);
+                Ok(Some(*r))
+            }
+        }
+    }
+
+    fn emit(&self, out: &mut Vec<AuditRecord>, record: AuditRecord) {
+        emit(&record, &self.sinks);
+        out.push(record);
+    }
+}
+
+enum Attempt {
+    /// Changed and verified.
+    Done,
+    /// A read, call or verification failed: back off.
+    Failed,
+    /// Nothing changed and nothing failed (compliant, exempt, planned, budget).
+    Nothing,
+}
+
+/// The parts of a record every outcome shares.
+struct Base<'a> {
+    t: &'a Trigger<'a>,
+    mode: RemediationMode,
+    actor: &'a str,
+}
+
+struct WithResource<'a> {
+    base: &'a Base<'a>,
+    resource: &'a Resource,
+}
+
+impl<'a> Base<'a> {
+    fn with(&'a self, resource: &'a Resource) -> WithResource<'a> {
+        WithResource { base: self, resource }
+    }
+
+    fn record(&self, outcome: Outcome, action: &str, reason: &str, plan: Option<&Plan>) -> AuditRecord {
+        let target = &self.t.target;
+        make(self, outcome, action, reason, plan, target.display_id(), target.account.clone(), target.region.clone())
+    }
+}
+
+impl WithResource<'_> {
+    fn record(&self, outcome: Outcome, action: &str, reason: &str, plan: Option<&Plan>) -> AuditRecord {
+        let r = self.resource;
+        make(self.base, outcome, action, reason, plan, r.display_id(), r.account.clone(), r.region.clone())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn make(
+    b: &Base<'_>,
+    outcome: Outcome,
+    action: &str,
+    reason: &str,
+    plan: Option<&Plan>,
+    resource: &str,
+    account: Option<String>,
+    region: Option<String>,
+) -> AuditRecord {
+    let (calls, changes, manual) = match plan.map(|p| &p.kind) {
+        Some(PlanKind::SafeInPlace(f)) => {
+            (f.calls.iter().map(|c| format!("{}:{}", c.service, c.operation)).collect(), f.changes.clone(), None)
+        }
+        Some(PlanKind::Manual(m)) => (Vec::new(), Vec::new(), Some(m.clone())),
+        None => (Vec::new(), Vec::new(), None),
+    };
+    AuditRecord {
+        time: Timestamp::now().to_string(),
+        actor: b.actor.to_string(),
+        policy: b.t.policy.name.clone(),
+        rule: b.t.rule.id.to_string(),
+        action: action.to_string(),
+        mode: mode_label(b.mode).to_string(),
+        outcome,
+        resource_type: b.t.target.resource_type.as_str().to_string(),
+        resource: resource.to_string(),
+        account,
+        region,
+        reason: reason.to_string(),
+        trigger: match b.t.source {
+            Source::Event => "event".into(),
+            Source::Resync(_) => "resync".into(),
+        },
+        calls,
+        changes,
+        manual,
+    }
+}

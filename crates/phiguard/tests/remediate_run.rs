@@ -1,0 +1,117 @@
+//! `phiguard run` with an enforcing policy against moto: an event leads to a fresh read, one
+//! verified fix and a history entry; PhiGuard's own follow-up event does not act again;
+//! `phiguard history` prints the trail; the kill switch stops it all.
+
+#[path = "../../phiguard-aws/tests/support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+use support::Moto;
+
+fn event(name: &str, bucket: &str, caller: &str, id: &str) -> String {
+    json!({
+        "version": "0", "id": format!("eb-{id}"), "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.s3", "account": "123456789012", "time": "2026-11-28T12:00:00Z", "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z", "eventSource": "s3.amazonaws.com",
+            "eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.8",
+            "userIdentity": {"type": "AssumedRole", "arn": caller, "accountId": "123456789012"},
+            "requestParameters": {"bucketName": bucket, "Host": format!("{bucket}.s3.amazonaws.com")},
+            "responseElements": null, "eventID": format!("ct-{id}"), "readOnly": false,
+            "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "123456789012"
+        }
+    })
+    .to_string()
+}
+
+fn run(moto: &Moto, url: &str, policy: &Path, history: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_phiguard"))
+        .args(["run", "--queue-url", url, "--endpoint-url", &moto.endpoint, "--region", "us-east-1", "--until-idle"])
+        .args(["--as-of", "2026-11-29", "--findings", "/dev/null", "--mode", "file"])
+        .args(["-p", policy.to_str().unwrap(), "--remediation-history", history.to_str().unwrap()])
+        .args(["--own-principal", "arn:aws:sts::*:assumed-role/phiguard-remediator/*"])
+        .args(extra)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("PHIGUARD_KILL_SWITCH")
+        .output()
+        .unwrap()
+}
+
+fn history(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_leads_to_one_verified_fix_and_a_history_entry() {
+    let moto = Moto::start();
+    let s3 = moto.s3().await;
+    let sqs = moto.sqs().await;
+    s3.create_bucket().bucket("transcripts").send().await.unwrap();
+    let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
+    let dir = std::env::temp_dir().join(format!("phiguard-remediate-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: phiguard.io/v1alpha1\nkind: HipaaPolicy\nmetadata: {name: phi}\nspec:\n  scope: {resourceTypes: ['AWS::S3::Bucket']}\n  rules:\n    - {id: s3-bucket-tls-only, remediationMode: dryRun}\n  remediation: {mode: enforce}\n",
+    )
+    .unwrap();
+    let trail = dir.join("history.jsonl");
+    let _ = std::fs::remove_file(&trail);
+
+    // The kill switch first: nothing changes, the attempt is audited.
+    let deleted =
+        event("DeleteBucketEncryption", "transcripts", "arn:aws:sts::123456789012:assumed-role/ci/deploy", "1");
+    sqs.send_message().queue_url(&url).message_body(&deleted).send().await.unwrap();
+    let out = run(&moto, &url, &policy, &trail, &["--kill-switch"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(s3.get_bucket_encryption().bucket("transcripts").send().await.is_err(), "kill switch: no change");
+    let h = history(&trail);
+    assert!(
+        !h.is_empty() && h.iter().all(|r| r["outcome"] == "skipped_mode" && r["reason"] == "kill switch on"),
+        "{h:?}"
+    );
+    std::fs::remove_file(&trail).unwrap();
+
+    // Enforce: a fresh read, one fix, verified; the TLS rule (overridden to dryRun) is planned only.
+    let again = event("PutBucketTagging", "transcripts", "arn:aws:sts::123456789012:assumed-role/ci/deploy", "2");
+    sqs.send_message().queue_url(&url).message_body(&again).send().await.unwrap();
+    let out = run(&moto, &url, &policy, &trail, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let h = history(&trail);
+    let outcome = |rule: &str| -> Vec<String> {
+        h.iter().filter(|r| r["rule"] == rule).map(|r| r["outcome"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(outcome("s3-bucket-default-encryption"), ["applied", "verified"], "{h:?}");
+    assert_eq!(outcome("s3-bucket-tls-only"), ["planned"], "{h:?}");
+    assert!(s3.get_bucket_encryption().bucket("transcripts").send().await.is_ok());
+    assert!(s3.get_bucket_policy().bucket("transcripts").send().await.is_err(), "dry run: no bucket policy");
+    let applied = &h.iter().find(|r| r["outcome"] == "applied").unwrap();
+    assert_eq!(applied["changes"][0]["before"], "off");
+    assert_eq!(applied["mode"], "enforce");
+    assert_eq!(applied["trigger"], "event");
+
+    // PhiGuard's own PutBucketEncryption comes back as an event: no second action.
+    let own = event(
+        "PutBucketEncryption",
+        "transcripts",
+        "arn:aws:sts::123456789012:assumed-role/phiguard-remediator/session-1",
+        "3",
+    );
+    sqs.send_message().queue_url(&url).message_body(&own).send().await.unwrap();
+    let out = run(&moto, &url, &policy, &trail, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(history(&trail).len(), h.len(), "the follow-up event caused nothing");
+
+    let printed =
+        Command::new(env!("CARGO_BIN_EXE_phiguard")).args(["history", trail.to_str().unwrap()]).output().unwrap();
+    let text = String::from_utf8_lossy(&printed.stdout);
+    assert!(printed.status.success());
+    assert!(text.contains("verified") && text.contains("default encryption: off -> on (SSE-S3)"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
