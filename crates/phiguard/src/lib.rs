@@ -3,12 +3,9 @@
 pub mod admin;
 pub mod check;
 pub mod dedupe;
-<<<<<<< HEAD
 pub mod logging;
 pub mod metrics;
-=======
 pub mod history;
->>>>>>> remediate
 pub mod observe;
 pub mod plan;
 pub mod report;

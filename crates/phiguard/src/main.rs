@@ -101,16 +101,13 @@ enum Command {
         resync: ResyncArgs,
         #[command(flatten)]
         cluster: ClusterArgs,
-<<<<<<< HEAD
         /// Admin HTTP address: `/metrics`, `/healthz`, `/readyz`, `/loglevel`. Port 0 picks a
         /// free port (logged at start). Default `0.0.0.0:9090`; with `--until-idle` (a batch
         /// run) the admin server starts only when an address is given.
         #[arg(long, env = "PHIGUARD_ADMIN_ADDR")]
         admin_addr: Option<String>,
-=======
         #[command(flatten)]
         remediation: RemediationArgs,
->>>>>>> remediate
     },
     /// One full resync and exit: enumerate every resource the policies may scope (per account,
     /// region and type with a live reader), read each one, evaluate, and print one report.
@@ -405,11 +402,8 @@ fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
             resync_interval,
             resync,
             cluster,
-<<<<<<< HEAD
             admin_addr,
-=======
             remediation,
->>>>>>> remediate
         } => {
             let policies = load_policies(&policies).context("loading policies")?;
             let out: Box<dyn std::io::Write + Send> = match &findings {
