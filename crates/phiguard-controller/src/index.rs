@@ -184,11 +184,6 @@ impl FindingsIndex {
         self.pending.drain(..).collect()
     }
 
-    /// Every policy that has findings.
-    pub fn policy_names(&self) -> Vec<String> {
-        self.policies.keys().cloned().collect()
-    }
-
     /// The policy was deleted.
     pub fn forget_policy(&mut self, policy: &str) {
         self.policies.remove(policy);

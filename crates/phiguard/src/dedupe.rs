@@ -12,6 +12,19 @@ struct State {
     in_flight: HashSet<String>,
 }
 
+/// What [`RecentIds::try_claim`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// Nobody has it: the caller works on it.
+    Mine,
+    /// Done and written: a duplicate may be dropped.
+    Done,
+    /// Another message is working on it right now. Its work is not written yet, so this copy
+    /// must stay on the queue: if the process dies before the other copy finishes, this copy
+    /// is what brings the change back.
+    Elsewhere,
+}
+
 /// A bounded set of finished ids (the oldest are forgotten first) plus the ids being worked on.
 pub struct RecentIds {
     state: Mutex<State>,
@@ -23,16 +36,18 @@ impl RecentIds {
         RecentIds { state: Mutex::default(), capacity: capacity.max(1) }
     }
 
-    /// Claim an id for work: false when it is done or another message is working on it (a
-    /// duplicate in the same batch). A claim is ended by [`complete`](Self::complete) or
+    /// Claim an id for work. A [`Claim::Mine`] is ended by [`complete`](Self::complete) or
     /// [`abandon`](Self::abandon).
-    pub fn try_claim(&self, id: &str) -> bool {
+    pub fn try_claim(&self, id: &str) -> Claim {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if s.done.contains(id) || s.in_flight.contains(id) {
-            return false;
+        if s.done.contains(id) {
+            return Claim::Done;
+        }
+        if s.in_flight.contains(id) {
+            return Claim::Elsewhere;
         }
         s.in_flight.insert(id.to_string());
-        true
+        Claim::Mine
     }
 
     /// The work for these ids is done: remember them.
@@ -67,22 +82,22 @@ mod tests {
     #[test]
     fn claims_are_exclusive_until_completed_or_abandoned() {
         let r = RecentIds::new(10);
-        assert!(r.try_claim("a"));
-        assert!(!r.try_claim("a"), "a duplicate in flight is skipped");
+        assert_eq!(r.try_claim("a"), Claim::Mine);
+        assert_eq!(r.try_claim("a"), Claim::Elsewhere, "a duplicate while the first is in flight");
         r.abandon(vec!["a".into()]);
-        assert!(r.try_claim("a"), "a failed attempt can be redone");
+        assert_eq!(r.try_claim("a"), Claim::Mine, "a failed attempt can be redone");
         r.complete(vec!["a".into()]);
-        assert!(!r.try_claim("a"), "done");
+        assert_eq!(r.try_claim("a"), Claim::Done);
     }
 
     #[test]
     fn remembers_up_to_capacity_then_forgets_the_oldest() {
         let r = RecentIds::new(2);
         for id in ["a", "b", "c"] {
-            assert!(r.try_claim(id));
+            assert_eq!(r.try_claim(id), Claim::Mine);
             r.complete(vec![id.to_string()]);
         }
-        assert!(r.try_claim("a"), "oldest forgotten");
-        assert!(!r.try_claim("b") && !r.try_claim("c"));
+        assert_eq!(r.try_claim("a"), Claim::Mine, "oldest forgotten");
+        assert_eq!((r.try_claim("b"), r.try_claim("c")), (Claim::Done, Claim::Done));
     }
 }

@@ -3,9 +3,9 @@
 pub mod admin;
 pub mod check;
 pub mod dedupe;
+pub mod history;
 pub mod logging;
 pub mod metrics;
-pub mod history;
 pub mod observe;
 pub mod plan;
 pub mod report;

@@ -190,6 +190,35 @@ pub async fn drain(limit: Duration) {
     }
 }
 
+/// The controller's shared state, once cluster mode is up: remediation attempts become
+/// Kubernetes Events on their policy. Set by `run::serve`, which is where that state is made.
+static KUBE: OnceLock<Arc<phiguard_controller::policies::Shared>> = OnceLock::new();
+
+/// Send remediation attempts to this controller's Kubernetes Events from now on.
+pub fn attach_kubernetes_events(shared: Arc<phiguard_controller::policies::Shared>) {
+    let _ = KUBE.set(shared);
+}
+
+/// An [`AuditSink`](phiguard_remediate::AuditSink) that is silent until cluster mode attaches.
+struct KubernetesEvents;
+
+impl phiguard_remediate::AuditSink for KubernetesEvents {
+    fn record(&self, r: &phiguard_remediate::AuditRecord) {
+        use phiguard_controller::events::RemediationOutcome as Event;
+        use phiguard_remediate::Outcome;
+        let Some(shared) = KUBE.get() else { return };
+        let outcome = match r.outcome {
+            Outcome::Planned => Event::Planned,
+            Outcome::Applied | Outcome::Verified | Outcome::PendingReboot => Event::Applied,
+            Outcome::Failed => Event::Failed,
+            Outcome::SkippedBudget | Outcome::SkippedExempt | Outcome::SkippedMode => Event::Skipped,
+        };
+        // The reason names settings and limits, never configuration contents or tag values.
+        let detail = format!("{} ({} mode): {}", r.outcome.as_str(), r.mode, r.reason);
+        shared.events.record_remediation(&r.policy, &r.rule, &r.resource, &r.action, outcome, &detail);
+    }
+}
+
 /// Build the remediation engine for `phiguard run` (reads and calls with PhiGuard's own
 /// credentials, in its own account) and install the hook.
 pub async fn start(
@@ -201,7 +230,7 @@ pub async fn start(
         tracing::warn!("remediation kill switch on: no changes will be made, whatever the policies say");
     }
     let (config, readers) = aws.pool().await;
-    let mut sinks: Vec<Arc<dyn phiguard_remediate::AuditSink>> = Vec::new();
+    let mut sinks: Vec<Arc<dyn phiguard_remediate::AuditSink>> = vec![Arc::new(KubernetesEvents)];
     if let Some(path) = history {
         sinks.push(Arc::new(phiguard_remediate::JsonlHistory::new(path)));
     }

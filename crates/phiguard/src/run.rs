@@ -18,7 +18,7 @@ use phiguard_rules::{CompiledPolicy, PolicySet};
 use tracing::{debug, info};
 
 use crate::check::check_record;
-use crate::dedupe::RecentIds;
+use crate::dedupe::{Claim, RecentIds};
 use crate::report::{ResultItem, render_json, render_table};
 use crate::resync::{ResyncOptions, resync};
 
@@ -195,6 +195,7 @@ impl Evaluator {
         let today = self.today();
         let mut items = Vec::new();
         let mut retry_later = false;
+        let mut duplicate_in_flight = false;
         let mut seen = Vec::new();
         for record in records {
             // Ids are qualified by the resource: Config state ids are per resource, and one
@@ -205,11 +206,17 @@ impl Evaluator {
                 .or(record.event_id.as_ref())
                 .map(|i| format!("{}/{i}", change_key(&record.change)));
             if let Some(id) = id {
-                if !self.seen.try_claim(&id) {
-                    debug!("duplicate change skipped");
-                    continue;
+                match self.seen.try_claim(&id) {
+                    Claim::Mine => claimed.push(id),
+                    Claim::Done => {
+                        debug!("duplicate change skipped");
+                        continue;
+                    }
+                    Claim::Elsewhere => {
+                        duplicate_in_flight = true;
+                        continue;
+                    }
                 }
-                claimed.push(id);
             }
             seen.push(crate::metrics::Seen::of(&record));
             let refreshed = self.refresh(record).await?;
@@ -219,6 +226,12 @@ impl Evaluator {
         }
         self.write(items)?;
         crate::metrics::record_written(&seen);
+        if duplicate_in_flight {
+            // This message's own changes are written; the duplicate's twin is not yet. Keep
+            // the message until it is (the redelivery then finds the change done).
+            self.seen.complete(std::mem::take(claimed));
+            return Err(HandleError("a duplicate of a change in this message is still being evaluated".into()));
+        }
         if retry_later {
             return Err(HandleError("a resource is not readable yet; evaluated as unknown, will read again".into()));
         }
@@ -314,6 +327,7 @@ pub async fn serve(
         None => (PolicySet::new(opts.policies), Some(Default::default())),
         Some(cluster) => {
             let shared = std::sync::Arc::new(Shared::default());
+            crate::plan::attach_kubernetes_events(shared.clone());
             // Without a resync pass the index is as full as it will get; with one, status and
             // reports wait for it (a restarted operator must not publish an empty index).
             if opts.resync.is_none() || opts.until_idle {
