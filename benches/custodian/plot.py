@@ -14,16 +14,18 @@ def main():
     rows = sorted(data["results"], key=lambda r: r["size"])
     sizes = [r["size"] for r in rows]
     fig, (wall, calls) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for tool, style in (("custodian", "o-"), ("phiguard", "s-")):
-        wall.plot(sizes, [r["scan"][tool]["wall_s"] for r in rows], style, label=f"{tool} full scan")
-        wall.plot(sizes, [r["events"][tool]["wall_s"] for r in rows], style.replace("-", "--"),
-                  label=f"{tool} event path ({rows[0]['events']['count']} events)")
-        calls.plot(sizes, [r["scan"][tool]["api_calls"] for r in rows], style, label=tool)
+    for tool, style, color in (("custodian", "o-", "tab:blue"), ("phiguard", "s-", "tab:orange")):
+        wall.plot(sizes, [r["scan"][tool]["wall_s"] for r in rows], style, color=color, label=f"{tool} full scan")
+        wall.plot(sizes, [r["events"][tool]["wall_s"] for r in rows if "events" in r], style.replace("-", "--"),
+                  color=color, alpha=0.6, label=f"{tool} event path ({rows[0]['events']['count']} events)")
+        calls.plot(sizes, [r["scan"][tool]["api_calls"] for r in rows], style, color=color, label=tool)
     wall.set(xlabel="S3 buckets in the estate (+10 % queues, +1 % DB instances)", ylabel="wall time (s)",
              title="Time", xscale="log", yscale="log")
     calls.set(xlabel="S3 buckets in the estate", ylabel="AWS API calls (full scan)", title="API calls",
               xscale="log", yscale="log")
     for ax in (wall, calls):
+        ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
+        ax.minorticks_off()
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     m = data["machine"]
