@@ -156,10 +156,11 @@ fn catalogue() -> BTreeMap<String, (String, String)> {
     let mut out = BTreeMap::new();
     for line in read("docs/metrics.md").lines() {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-        // | `name` | type | labels | meaning |
+        // | `name` | type | labels | meaning |  (the first table; later tables, e.g. the
+        // histogram buckets, repeat names with other columns)
         if cells.len() >= 5 && cells[1].starts_with("`phiguard_") {
             let name = cells[1].trim_matches('`').to_string();
-            out.insert(name, (cells[2].to_string(), cells[3].to_string()));
+            out.entry(name).or_insert_with(|| (cells[2].to_string(), cells[3].to_string()));
         }
     }
     assert!(out.len() > 10, "parsed the metric table of docs/metrics.md: {out:?}");
