@@ -19,7 +19,7 @@ use tracing::{debug, info};
 
 use crate::check::check_record;
 use crate::dedupe::RecentIds;
-use crate::report::{ResultItem, render_json, render_table};
+use crate::report::{ResultItem, render_json_into, render_table};
 use crate::resync::{ResyncOptions, resync};
 
 /// How long after an event a resource that cannot be found yet is taken to be "not readable
@@ -159,16 +159,27 @@ impl Evaluator {
         }
         match &self.sink {
             Sink::Collect(all) => all.lock().unwrap_or_else(|e| e.into_inner()).extend(items),
-            Sink::Stream { out, table } => {
-                let text = if *table { render_table(&items, false) + "\n" } else { render_json(&items) };
-                let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-                out.write_all(text.as_bytes())
-                    .and_then(|()| out.flush())
-                    .map_err(|e| HandleError(format!("writing findings: {e}")))?;
+            Sink::Stream { out, table: true } => {
+                let text = render_table(&items, false) + "\n";
+                write_out(out, text.as_bytes())?;
+            }
+            Sink::Stream { out, table: false } => {
+                // Rendered outside the lock, into a buffer each worker thread keeps.
+                thread_local!(static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
+                BUF.with_borrow_mut(|buf| {
+                    buf.clear();
+                    render_json_into(&items, buf);
+                    write_out(out, buf)
+                })?;
             }
         }
         Ok(())
     }
+}
+
+fn write_out(out: &Mutex<Box<dyn Write + Send>>, bytes: &[u8]) -> Result<(), HandleError> {
+    let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+    out.write_all(bytes).and_then(|()| out.flush()).map_err(|e| HandleError(format!("writing findings: {e}")))
 }
 
 impl Handler for Evaluator {
