@@ -84,6 +84,15 @@ pub const IAM_READ_ACTIONS: &[(&str, &[&str])] = &[
         "ReadCloudTrailTrails",
         &["cloudtrail:DescribeTrails", "cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:ListTags"],
     ),
+    (
+        "ReadAwsConfigItems",
+        &[
+            "config:DescribeConfigurationRecorders",
+            "config:DescribeConfigurationRecorderStatus",
+            "config:ListDiscoveredResources",
+            "config:BatchGetResourceConfig",
+        ],
+    ),
 ];
 
 /// The service clients of one (account, region).
@@ -106,6 +115,8 @@ pub struct LiveReader {
     ec2: aws_sdk_ec2::Client,
     /// Names the account for the per-region EBS encryption-by-default setting.
     sts: aws_sdk_sts::Client,
+    /// Bulk reads for the resync where AWS Config records a type.
+    config: super::config::ConfigReader,
 }
 
 impl LiveReader {
@@ -126,7 +137,13 @@ impl LiveReader {
             redshift: aws_sdk_redshift::Client::new(config),
             ec2: aws_sdk_ec2::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
+            config: super::config::ConfigReader::new(aws_sdk_config::Client::new(config)),
         }
+    }
+
+    /// This account and region's AWS Config reader (its recorder settings are cached).
+    pub fn config(&self) -> &super::config::ConfigReader {
+        &self.config
     }
 
     /// The types a live read (and a resync enumeration) exists for.
