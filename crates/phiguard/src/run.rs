@@ -404,6 +404,9 @@ pub async fn serve(
                 info!(
                     listed = report.listed,
                     evaluated = report.evaluated,
+                    from_config = report.from_config,
+                    gone = report.gone,
+                    skipped = report.skipped,
                     errors = report.errors,
                     seconds = report.duration.as_secs_f64(),
                     "resync finished"
