@@ -254,6 +254,7 @@ instrumented_clients!(
     aws_sdk_apigateway,
     aws_sdk_redshift,
     aws_sdk_ec2,
+    aws_sdk_config,
 );
 
 #[cfg(test)]

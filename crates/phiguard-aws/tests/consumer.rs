@@ -328,3 +328,50 @@ async fn receivers_work_concurrently_within_their_bound() {
     assert_eq!(consumer.stats().snapshot().deleted, 12);
     assert_eq!(queue_depth(&client, &url).await, (0, 0));
 }
+
+/// Panics on one bucket's message, handles the others.
+struct PanicsOn(&'static str);
+
+impl Handler for PanicsOn {
+    async fn handle(&self, records: Vec<ChangeRecord>) -> Result<(), HandleError> {
+        tokio::task::yield_now().await;
+        for r in records {
+            if let Change::Snapshot(res) | Change::Partial(res) = r.change {
+                assert!(!res.display_id().ends_with(self.0), "handler bug");
+            }
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_loses_only_its_own_message() {
+    let moto = Moto::start();
+    let client = moto.sqs().await;
+    let url = queue(&client, "panics", None).await;
+    let entries: Vec<_> = ["icu-a", "icu-b", "icu-c"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .message_body(bucket_event(name))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    client.send_message_batch().queue_url(&url).set_entries(Some(entries)).send().await.unwrap();
+    let consumer =
+        Consumer::new(client.clone(), ConsumerConfig { batch_size: 10, ..config(&url) }, Arc::new(PanicsOn("icu-b")));
+    let mut received = 0;
+    for _ in 0..5 {
+        received += consumer.poll_once().await.unwrap();
+        if received >= 3 {
+            break;
+        }
+    }
+    assert_eq!(received, 3);
+    let stats = consumer.stats().snapshot();
+    assert_eq!((stats.deleted, stats.retried), (2, 1), "the other messages of the batch are done and deleted");
+    assert_eq!(queue_depth(&client, &url).await, (0, 1), "the panicking one stays for redelivery");
+}

@@ -2,6 +2,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::civil::Date;
 use phiguard_events::{Change, ChangeRecord, Rejection, decode};
@@ -86,7 +87,7 @@ pub fn check_input(input: &Input, policies: &[CompiledPolicy], today: Date) -> V
     match decode(&input.bytes) {
         Err(rejection) => vec![rejected(&input.label, &rejection)],
         Ok(records) if records.is_empty() => vec![ResultItem {
-            input: input.label.clone(),
+            input: input.label.as_str().into(),
             record: None,
             outcome: Outcome::Handled {
                 handling: Handling::Ignored,
@@ -99,57 +100,56 @@ pub fn check_input(input: &Input, policies: &[CompiledPolicy], today: Date) -> V
 
 fn rejected(label: &str, rejection: &Rejection) -> ResultItem {
     ResultItem {
-        input: label.to_string(),
+        input: label.into(),
         record: None,
         outcome: Outcome::Handled { handling: Handling::Rejected, reason: rejection.to_string() },
     }
 }
 
-/// Evaluate one decoded change under every policy (or say why it is not evaluated).
+/// Evaluate one decoded change under every policy (or say why it is not evaluated). Every
+/// item shares the one record.
 pub fn check_record(label: &str, record: ChangeRecord, policies: &[CompiledPolicy], today: Date) -> Vec<ResultItem> {
-    let handled = |record: ChangeRecord, handling, reason: String| {
+    let input: Arc<str> = label.into();
+    let record = Arc::new(record);
+    let handled = |handling, reason: String| {
         vec![ResultItem {
-            input: label.to_string(),
-            record: Some(record),
+            input: input.clone(),
+            record: Some(record.clone()),
             outcome: Outcome::Handled { handling, reason },
         }]
     };
     let resource = match &record.change {
-        Change::Snapshot(r) | Change::Partial(r) => r.clone(),
+        Change::Snapshot(r) | Change::Partial(r) => r,
         Change::Hint(_, reason) => {
             let why = match reason {
                 phiguard_events::HintReason::Oversized { .. } => {
                     "oversized configuration item: the full item must be fetched (S3 delivery or the Config API)"
                 }
             };
-            return handled(record, Handling::NeedsLiveRead, why.to_string());
+            return handled(Handling::NeedsLiveRead, why.to_string());
         }
         Change::Deleted(_) => {
-            return handled(record, Handling::Deleted, "resource deleted: its findings are cleared".into());
+            return handled(Handling::Deleted, "resource deleted: its findings are cleared".into());
         }
         Change::Ignored { reason, detail } => {
             let why = if detail.is_empty() { reason.to_string() } else { format!("{reason}: {detail}") };
-            return handled(record, Handling::Ignored, why);
+            return handled(Handling::Ignored, why);
         }
     };
     let mut out = Vec::new();
     let mut misses = Vec::new();
     for p in policies {
-        match evaluate(p, &resource, today) {
+        match evaluate(p, resource, today) {
             Evaluation::OutOfScope(miss) => misses.push(format!("{}: {}", p.name, miss.as_str())),
             Evaluation::Evaluated(findings) => out.extend(findings.into_iter().map(|f: Finding| ResultItem {
-                input: label.to_string(),
+                input: input.clone(),
                 record: Some(record.clone()),
                 outcome: Outcome::Finding { policy: p.name.clone(), finding: f },
             })),
         }
     }
     if out.is_empty() {
-        out.push(ResultItem {
-            input: label.to_string(),
-            record: Some(record),
-            outcome: Outcome::Handled { handling: Handling::OutOfScope, reason: misses.join("; ") },
-        });
+        return handled(Handling::OutOfScope, misses.join("; "));
     }
     out
 }

@@ -29,11 +29,37 @@ pub enum Claim {
 pub struct RecentIds {
     state: Mutex<State>,
     capacity: usize,
+    /// Woken whenever a claim ends, for [`claim`](Self::claim)s waiting on a twin.
+    settled: tokio::sync::Notify,
 }
 
 impl RecentIds {
     pub fn new(capacity: usize) -> Self {
-        RecentIds { state: Mutex::default(), capacity: capacity.max(1) }
+        RecentIds { state: Mutex::default(), capacity: capacity.max(1), settled: tokio::sync::Notify::new() }
+    }
+
+    /// Claim an id, waiting up to `patience` while another message works on it: a duplicate
+    /// must not be deleted before its twin's findings are written (if the process died in
+    /// between, the change would be lost), nor evaluated twice. When the twin fails, the waiter
+    /// takes the work over. [`Claim::Elsewhere`] after `patience`: two messages can each hold
+    /// what the other waits for (overlapping CloudTrail log files), so waiting has a bound and
+    /// the caller hands its message back for a later delivery.
+    pub async fn claim(&self, id: &str, patience: std::time::Duration) -> Claim {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let settled = self.settled.notified();
+            tokio::pin!(settled);
+            // Registered before the check, so a claim ending in between is not missed.
+            settled.as_mut().enable();
+            match self.try_claim(id) {
+                Claim::Elsewhere => {
+                    if tokio::time::timeout_at(deadline, settled).await.is_err() {
+                        return Claim::Elsewhere;
+                    }
+                }
+                claim => return claim,
+            }
+        }
     }
 
     /// Claim an id for work. A [`Claim::Mine`] is ended by [`complete`](Self::complete) or
@@ -64,6 +90,8 @@ impl RecentIds {
                 }
             }
         }
+        drop(s);
+        self.settled.notify_waiters();
     }
 
     /// The work failed: a redelivery must be able to claim these ids again.
@@ -72,6 +100,8 @@ impl RecentIds {
         for id in ids {
             s.in_flight.remove(&id);
         }
+        drop(s);
+        self.settled.notify_waiters();
     }
 }
 
@@ -88,6 +118,32 @@ mod tests {
         assert_eq!(r.try_claim("a"), Claim::Mine, "a failed attempt can be redone");
         r.complete(vec!["a".into()]);
         assert_eq!(r.try_claim("a"), Claim::Done);
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_waits_for_its_twin_then_finds_it_done_or_takes_it_over() {
+        let r = std::sync::Arc::new(RecentIds::new(10));
+        assert_eq!(r.try_claim("a"), Claim::Mine);
+        let waiter = tokio::spawn({
+            let r = r.clone();
+            async move { r.claim("a", std::time::Duration::from_secs(30)).await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished(), "waits while the twin works");
+        r.complete(vec!["a".into()]);
+        assert_eq!(waiter.await.unwrap(), Claim::Done);
+
+        assert_eq!(r.try_claim("b"), Claim::Mine);
+        let waiter = tokio::spawn({
+            let r = r.clone();
+            async move { r.claim("b", std::time::Duration::from_secs(30)).await }
+        });
+        tokio::task::yield_now().await;
+        r.abandon(vec!["b".into()]);
+        assert_eq!(waiter.await.unwrap(), Claim::Mine, "the twin failed: the duplicate does the work");
+
+        // A twin that never settles: the wait gives up and says so.
+        assert_eq!(r.claim("b", std::time::Duration::from_millis(20)).await, Claim::Elsewhere);
     }
 
     #[test]

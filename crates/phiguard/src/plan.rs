@@ -169,7 +169,7 @@ pub fn after_evaluation(items: &[ResultItem], policies: Arc<Vec<CompiledPolicy>>
     if triggers.is_empty() {
         return;
     }
-    let resync = items.iter().any(|i| i.input == "resync");
+    let resync = items.iter().any(|i| &*i.input == "resync");
     PENDING.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     if tx.try_send(Batch { policies, triggers, resync, today }).is_err() {
         PENDING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);

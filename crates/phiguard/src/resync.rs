@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use phiguard_aws::read::{LiveReader, ReadOutcome};
-use phiguard_events::{Change, ChangeRecord, EnvelopeKind};
+use phiguard_aws::read::config::{BATCH, BulkItem};
+use phiguard_aws::read::{LiveReader, ReadError, ReadOutcome};
+use phiguard_events::{Change, ChangeRecord, EnvelopeKind, ResourceRef};
 use phiguard_rules::ReadNeeds;
-use phiguard_rules::model::ResourceType;
+use phiguard_rules::model::{Resource, ResourceType};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
@@ -47,21 +48,53 @@ impl Default for ResyncOptions {
 pub struct ResyncReport {
     pub listed: u64,
     pub evaluated: u64,
-    /// Listed, then gone before the read.
+    /// Listed, then found gone by the read (or deleted in AWS Config's item).
     pub gone: u64,
+    /// Listed, but no reader accepts the reference (e.g. an id of a form the service's read
+    /// call does not take).
+    pub skipped: u64,
     /// Failed listings and reads (retried by the next resync).
     pub errors: u64,
+    /// Of `evaluated`, how many came from AWS Config items rather than service reads.
+    pub from_config: u64,
     pub by_type: BTreeMap<String, TypeProgress>,
     pub duration: Duration,
     /// Stopped by shutdown before the end.
     pub interrupted: bool,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct TypeProgress {
     pub listed: u64,
     pub evaluated: u64,
+    pub gone: u64,
+    pub skipped: u64,
     pub errors: u64,
+    pub from_config: u64,
+}
+
+impl TypeProgress {
+    fn add(&mut self, o: &TypeProgress) {
+        self.listed += o.listed;
+        self.evaluated += o.evaluated;
+        self.gone += o.gone;
+        self.skipped += o.skipped;
+        self.errors += o.errors;
+        self.from_config += o.from_config;
+    }
+
+    fn count(&mut self, outcome: Outcome) {
+        let (slot, metric) = match outcome {
+            Outcome::Evaluated => (&mut self.evaluated, Some("evaluated")),
+            Outcome::Failed => (&mut self.errors, Some("error")),
+            Outcome::Gone => (&mut self.gone, Some("gone")),
+            Outcome::Skipped => (&mut self.skipped, None),
+        };
+        *slot += 1;
+        if let Some(outcome) = metric {
+            metrics::counter!("phiguard_resync_resources_total", "outcome" => outcome).increment(1);
+        }
+    }
 }
 
 /// Types whose listing is account-wide: enumerated once, not once per region. (CloudFront is
@@ -96,6 +129,7 @@ impl Pacer {
 /// One full pass. Stops early (and says so) when `stop` turns true.
 pub async fn resync(ev: &Evaluator, opts: &ResyncOptions, stop: watch::Receiver<bool>) -> ResyncReport {
     let started = Instant::now();
+    let _running = InProgress::start();
     let mut report = ResyncReport::default();
     let pacer = Pacer::new(opts.rate);
     let regions: Vec<Option<String>> = if opts.regions.is_empty() {
@@ -115,6 +149,7 @@ pub async fn resync(ev: &Evaluator, opts: &ResyncOptions, stop: watch::Receiver<
                 Err(e) => {
                     warn!(error = %e, "resync: account skipped");
                     report.errors += 1;
+                    metrics::counter!("phiguard_resync_resources_total", "outcome" => "error").increment(1);
                     continue;
                 }
             };
@@ -135,22 +170,43 @@ pub async fn resync(ev: &Evaluator, opts: &ResyncOptions, stop: watch::Receiver<
                     region = region.as_deref().unwrap_or("default"),
                     listed = progress.listed,
                     evaluated = progress.evaluated,
+                    from_config = progress.from_config,
+                    gone = progress.gone,
+                    skipped = progress.skipped,
                     errors = progress.errors,
                     "resync: type done"
                 );
                 report.listed += progress.listed;
                 report.evaluated += progress.evaluated;
+                report.gone += progress.gone;
+                report.skipped += progress.skipped;
                 report.errors += progress.errors;
-                report.gone += progress.listed.saturating_sub(progress.evaluated + progress.errors);
-                let entry = report.by_type.entry(t.as_str().to_string()).or_default();
-                entry.listed += progress.listed;
-                entry.evaluated += progress.evaluated;
-                entry.errors += progress.errors;
+                report.from_config += progress.from_config;
+                report.by_type.entry(t.as_str().to_string()).or_default().add(&progress);
             }
         }
     }
     report.duration = started.elapsed();
+    metrics::gauge!("phiguard_resync_duration_seconds").set(report.duration.as_secs_f64());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    metrics::gauge!("phiguard_resync_last_completed_timestamp_seconds").set(now.as_secs_f64());
     report
+}
+
+/// `phiguard_resync_in_progress` is 1 from here until dropped, however the pass ends.
+struct InProgress;
+
+impl InProgress {
+    fn start() -> InProgress {
+        metrics::gauge!("phiguard_resync_in_progress").set(1.0);
+        InProgress
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        metrics::gauge!("phiguard_resync_in_progress").set(0.0);
+    }
 }
 
 async fn resync_type(
@@ -161,6 +217,20 @@ async fn resync_type(
     concurrency: usize,
     account: Option<&str>,
 ) -> TypeProgress {
+    if reader.config().covers(t).await {
+        match from_config(ev, reader, t, pacer, concurrency, account).await {
+            Ok(progress) => return progress,
+            Err(e) => {
+                warn!(
+                    resource_type = t.as_str(),
+                    operation = e.operation,
+                    class = e.class,
+                    "resync: AWS Config listing failed; reading from the service API"
+                );
+                tracing::debug!(error = %e, "resync: AWS Config error detail");
+            }
+        }
+    }
     let mut progress = TypeProgress::default();
     let refs = match reader.list(t).await {
         Some(Ok(refs)) => refs,
@@ -168,17 +238,86 @@ async fn resync_type(
             // Service error texts can carry resource names: the class is enough at warn level.
             warn!(resource_type = t.as_str(), operation = e.operation, class = e.class, "resync: listing failed");
             tracing::debug!(error = %e, "resync: listing error detail");
-            progress.errors += 1;
+            progress.count(Outcome::Failed);
             return progress;
         }
         None => return progress,
     };
     progress.listed = refs.len() as u64;
+    for outcome in read_each(ev, reader, &needs_for(ev, t), refs, pacer, concurrency, account).await {
+        progress.count(outcome);
+    }
+    progress
+}
+
+/// The type from AWS Config: one listing, then a paced `BatchGetResourceConfig` per 100
+/// resources. What Config cannot answer is read from the service API. `Err`: the listing
+/// failed, and the caller falls back to the service API for the whole type.
+async fn from_config(
+    ev: &Evaluator,
+    reader: &LiveReader,
+    t: &ResourceType,
+    pacer: &Pacer,
+    concurrency: usize,
+    account: Option<&str>,
+) -> Result<TypeProgress, ReadError> {
+    let config = reader.config();
+    let refs = config.list(t).await?;
+    let mut progress = TypeProgress { listed: refs.len() as u64, ..TypeProgress::default() };
     let today = ev.today();
-    // Only what the policies' rules read: e.g. two S3 calls per bucket instead of six when
-    // the policies check encryption only (fewer calls, less throttling, faster passes).
-    let needs = &ReadNeeds::for_type(&ev.policies.snapshot(), t);
-    let results = futures_util::stream::iter(refs)
+    for chunk in refs.chunks(BATCH) {
+        pacer.wait().await;
+        let answers = match config.read_batch(chunk).await {
+            Ok(answers) => answers,
+            Err(e) => {
+                warn!(
+                    operation = e.operation,
+                    class = e.class,
+                    "resync: AWS Config batch failed; reading from the service API"
+                );
+                tracing::debug!(error = %e, "resync: AWS Config error detail");
+                chunk.iter().cloned().map(BulkItem::Fallback).collect()
+            }
+        };
+        let mut rest = Vec::new();
+        for answer in answers {
+            match answer {
+                BulkItem::Found(r) => {
+                    let outcome = evaluate(ev, *r, today);
+                    if outcome == Outcome::Evaluated {
+                        progress.from_config += 1;
+                    }
+                    progress.count(outcome);
+                }
+                BulkItem::Gone(_) => progress.count(Outcome::Gone),
+                BulkItem::Fallback(r) => rest.push(r),
+            }
+        }
+        for outcome in read_each(ev, reader, &needs_for(ev, t), rest, pacer, concurrency, account).await {
+            progress.count(outcome);
+        }
+    }
+    Ok(progress)
+}
+
+/// Only what the policies' rules read: e.g. two S3 calls per bucket instead of six when the
+/// policies check encryption only (fewer calls, less throttling, faster passes).
+fn needs_for(ev: &Evaluator, t: &ResourceType) -> ReadNeeds {
+    ReadNeeds::for_type(&ev.policies.snapshot(), t)
+}
+
+/// Read each reference from its service API (paced, `concurrency` at once) and evaluate it.
+async fn read_each(
+    ev: &Evaluator,
+    reader: &LiveReader,
+    needs: &ReadNeeds,
+    refs: Vec<ResourceRef>,
+    pacer: &Pacer,
+    concurrency: usize,
+    account: Option<&str>,
+) -> Vec<Outcome> {
+    let today = ev.today();
+    futures_util::stream::iter(refs)
         .map(|mut target| async move {
             pacer.wait().await;
             if target.account.is_none() {
@@ -186,26 +325,8 @@ async fn resync_type(
             }
             let Some(read) = reader.read_for(&target, needs).await else { return Outcome::Skipped };
             match read {
-                Ok(ReadOutcome::Found(r)) => {
-                    let record = ChangeRecord {
-                        event_id: None,
-                        state_id: None,
-                        time: r.observed,
-                        envelope: EnvelopeKind::Resync,
-                        event_name: None,
-                        caller_arn: None,
-                        change: Change::Snapshot(*r),
-                    };
-                    let items = check_record("resync", record, &ev.policies.snapshot(), today);
-                    match ev.write(items) {
-                        Ok(()) => Outcome::Evaluated,
-                        Err(e) => {
-                            warn!(error = %e, "resync: findings not written");
-                            Outcome::Failed
-                        }
-                    }
-                }
-                Ok(ReadOutcome::Gone) => Outcome::Skipped,
+                Ok(ReadOutcome::Found(r)) => evaluate(ev, *r, today),
+                Ok(ReadOutcome::Gone) => Outcome::Gone,
                 Err(e) => {
                     warn!(
                         resource_type = target.resource_type.as_str(),
@@ -219,20 +340,37 @@ async fn resync_type(
             }
         })
         .buffer_unordered(concurrency.max(1))
-        .collect::<Vec<_>>()
-        .await;
-    for r in results {
-        match r {
-            Outcome::Evaluated => progress.evaluated += 1,
-            Outcome::Failed => progress.errors += 1,
-            Outcome::Skipped => {}
-        }
-    }
-    progress
+        .collect()
+        .await
 }
 
+/// Evaluate a resource as it is now and hand the findings on.
+fn evaluate(ev: &Evaluator, r: Resource, today: jiff::civil::Date) -> Outcome {
+    let record = ChangeRecord {
+        event_id: None,
+        state_id: None,
+        time: r.observed,
+        envelope: EnvelopeKind::Resync,
+        event_name: None,
+        caller_arn: None,
+        change: Change::Snapshot(r),
+    };
+    let items = check_record("resync", record, &ev.policies.snapshot(), today);
+    match ev.write(items) {
+        Ok(()) => Outcome::Evaluated,
+        Err(e) => {
+            warn!(error = %e, "resync: findings not written");
+            Outcome::Failed
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Outcome {
     Evaluated,
     Failed,
+    /// The reader says the resource no longer exists.
+    Gone,
+    /// No reader accepts the reference.
     Skipped,
 }

@@ -19,8 +19,12 @@ use tracing::{debug, info};
 
 use crate::check::check_record;
 use crate::dedupe::{Claim, RecentIds};
-use crate::report::{ResultItem, render_json, render_table};
+use crate::report::{ResultItem, render_json_into, render_table};
 use crate::resync::{ResyncOptions, resync};
+
+/// How long a duplicate waits for its twin (the same change in another message being
+/// evaluated right now) before its message is handed back for a later delivery.
+const TWIN_PATIENCE: Duration = Duration::from_secs(5);
 
 /// How long after an event a resource that cannot be found yet is taken to be "not readable
 /// yet" (AWS APIs are eventually consistent) rather than gone.
@@ -162,16 +166,27 @@ impl Evaluator {
         crate::plan::after_evaluation(&items, self.policies.snapshot(), self.today());
         match &self.sink {
             Sink::Collect(all) => all.lock().unwrap_or_else(|e| e.into_inner()).extend(items),
-            Sink::Stream { out, table } => {
-                let text = if *table { render_table(&items, false) + "\n" } else { render_json(&items) };
-                let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-                out.write_all(text.as_bytes())
-                    .and_then(|()| out.flush())
-                    .map_err(|e| HandleError(format!("writing findings: {e}")))?;
+            Sink::Stream { out, table: true } => {
+                let text = render_table(&items, false) + "\n";
+                write_out(out, text.as_bytes())?;
+            }
+            Sink::Stream { out, table: false } => {
+                // Rendered outside the lock, into a buffer each worker thread keeps.
+                thread_local!(static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
+                BUF.with_borrow_mut(|buf| {
+                    buf.clear();
+                    render_json_into(&items, buf);
+                    write_out(out, buf)
+                })?;
             }
         }
         Ok(())
     }
+}
+
+fn write_out(out: &Mutex<Box<dyn Write + Send>>, bytes: &[u8]) -> Result<(), HandleError> {
+    let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+    out.write_all(bytes).and_then(|()| out.flush()).map_err(|e| HandleError(format!("writing findings: {e}")))
 }
 
 impl Handler for Evaluator {
@@ -195,7 +210,7 @@ impl Evaluator {
         let today = self.today();
         let mut items = Vec::new();
         let mut retry_later = false;
-        let mut duplicate_in_flight = false;
+        let mut twin_busy = false;
         let mut seen = Vec::new();
         for record in records {
             // Ids are qualified by the resource: Config state ids are per resource, and one
@@ -206,14 +221,18 @@ impl Evaluator {
                 .or(record.event_id.as_ref())
                 .map(|i| format!("{}/{i}", change_key(&record.change)));
             if let Some(id) = id {
-                match self.seen.try_claim(&id) {
+                // Twice in this very message (a log file repeating a record): once is enough.
+                if claimed.contains(&id) {
+                    continue;
+                }
+                match self.seen.claim(&id, TWIN_PATIENCE).await {
                     Claim::Mine => claimed.push(id),
                     Claim::Done => {
                         debug!("duplicate change skipped");
                         continue;
                     }
                     Claim::Elsewhere => {
-                        duplicate_in_flight = true;
+                        twin_busy = true;
                         continue;
                     }
                 }
@@ -226,9 +245,9 @@ impl Evaluator {
         }
         self.write(items)?;
         crate::metrics::record_written(&seen);
-        if duplicate_in_flight {
-            // This message's own changes are written; the duplicate's twin is not yet. Keep
-            // the message until it is (the redelivery then finds the change done).
+        if twin_busy {
+            // This message's own changes are written; a duplicate's twin is not yet. Keep the
+            // message for a later delivery, which will find the change done.
             self.seen.complete(std::mem::take(claimed));
             return Err(HandleError("a duplicate of a change in this message is still being evaluated".into()));
         }
@@ -428,6 +447,9 @@ pub async fn serve(
                 info!(
                     listed = report.listed,
                     evaluated = report.evaluated,
+                    from_config = report.from_config,
+                    gone = report.gone,
+                    skipped = report.skipped,
                     errors = report.errors,
                     seconds = report.duration.as_secs_f64(),
                     "resync finished"

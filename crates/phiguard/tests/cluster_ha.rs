@@ -47,6 +47,8 @@ impl Operator {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("RUST_LOG", "info")
+            // Two replicas on one host: each its own admin port.
+            .env("PHIGUARD_ADMIN_ADDR", "127.0.0.1:0")
             .stdout(Stdio::null())
             .stderr(log);
         if !election {

@@ -85,6 +85,15 @@ pub const IAM_READ_ACTIONS: &[(&str, &[&str])] = &[
         "ReadCloudTrailTrails",
         &["cloudtrail:DescribeTrails", "cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:ListTags"],
     ),
+    (
+        "ReadAwsConfigItems",
+        &[
+            "config:DescribeConfigurationRecorders",
+            "config:DescribeConfigurationRecorderStatus",
+            "config:ListDiscoveredResources",
+            "config:BatchGetResourceConfig",
+        ],
+    ),
 ];
 
 /// The service clients of one (account, region).
@@ -107,6 +116,8 @@ pub struct LiveReader {
     ec2: aws_sdk_ec2::Client,
     /// Names the account for the per-region EBS encryption-by-default setting.
     sts: aws_sdk_sts::Client,
+    /// Bulk reads for the resync where AWS Config records a type.
+    config: super::config::ConfigReader,
 }
 
 impl LiveReader {
@@ -127,7 +138,13 @@ impl LiveReader {
             redshift: crate::client(config),
             ec2: crate::client(config),
             sts: crate::client(config),
+            config: super::config::ConfigReader::new(crate::client(config)),
         }
+    }
+
+    /// This account and region's AWS Config reader (its recorder settings are cached).
+    pub fn config(&self) -> &super::config::ConfigReader {
+        &self.config
     }
 
     /// The types a live read (and a resync enumeration) exists for.

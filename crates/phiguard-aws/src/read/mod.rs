@@ -7,6 +7,7 @@
 pub mod apigateway;
 pub mod cloudfront;
 pub mod cloudtrail;
+pub mod config;
 pub mod dynamodb;
 pub mod ec2;
 pub mod elbv2;

@@ -3,6 +3,7 @@
 //! counted and left for the queue's redrive policy to move to the dead-letter queue.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName,
 };
+use futures_util::{FutureExt, StreamExt};
 use phiguard_events::{ChangeRecord, EnvelopeKind, RejectReason, Rejection, decode};
 use tokio::sync::watch;
 use tracing::{debug, warn};
@@ -91,6 +93,17 @@ pub struct Consumer<H> {
     stats: Arc<ConsumerStats>,
 }
 
+impl<H> Clone for Consumer<H> {
+    fn clone(&self) -> Self {
+        Consumer {
+            client: self.client.clone(),
+            config: self.config.clone(),
+            handler: self.handler.clone(),
+            stats: self.stats.clone(),
+        }
+    }
+}
+
 impl<H: Handler> Consumer<H> {
     pub fn new(client: Client, config: ConsumerConfig, handler: Arc<H>) -> Self {
         Consumer { client, config, handler, stats: Arc::default() }
@@ -112,8 +125,15 @@ impl<H: Handler> Consumer<H> {
     /// poll in progress is abandoned at once (no message was taken); work in progress gets
     /// `shutdown_grace` to finish, then its messages are released for redelivery.
     pub async fn run(&self, shutdown: watch::Receiver<bool>) {
-        let loops = (0..self.config.receivers.max(1)).map(|_| self.receive_loop(shutdown.clone()));
-        futures_util::future::join_all(loops).await;
+        // One task per receive loop (not per message): loops use the runtime's threads in
+        // parallel, while a batch's messages share their loop's task. Dropping `run` aborts them.
+        let mut loops = tokio::task::JoinSet::new();
+        for _ in 0..self.config.receivers.max(1) {
+            let me = self.clone();
+            let shutdown = shutdown.clone();
+            loops.spawn(async move { me.receive_loop(shutdown).await });
+        }
+        while loops.join_next().await.is_some() {}
     }
 
     async fn receive_loop(&self, mut shutdown: watch::Receiver<bool>) {
@@ -163,24 +183,22 @@ impl<H: Handler> Consumer<H> {
     }
 
     async fn process_until(&self, messages: Vec<Message>, mut shutdown: watch::Receiver<bool>) {
-        // Each message's work runs as its own task: one slow or panicking handler cannot
-        // hold up or lose the others' results.
-        let mut tasks = Vec::with_capacity(messages.len());
+        // The messages' work runs concurrently inside this task: a task per message costs a
+        // spawn and cross-thread wake-ups per message for work that is mostly CPU. A panic is
+        // caught per message, so one bad message cannot lose the others' results.
+        let mut receipts = Vec::with_capacity(messages.len());
+        let mut work = futures_util::stream::FuturesUnordered::new();
         for m in messages {
             let Some(receipt) = m.receipt_handle.clone() else { continue };
-            let handler = self.handler.clone();
-            let stats = self.stats.clone();
-            let config = self.config.clone();
-            tasks.push((
-                receipt,
-                m.message_id.clone(),
-                tokio::spawn(async move { work(&*handler, &stats, &config, m).await }),
-            ));
+            let i = receipts.len();
+            receipts.push((receipt, m.message_id.clone()));
+            let done = AssertUnwindSafe(work_on(&*self.handler, &self.stats, &self.config, m)).catch_unwind();
+            work.push(async move { (i, done.await) });
         }
-        let receipts: Vec<String> = tasks.iter().map(|(r, _, _)| r.clone()).collect();
         self.stats.in_flight_add(receipts.len() as u64);
         let batch = receipts.len() as u64;
-        let heartbeat = self.heartbeat(receipts);
+        let heartbeat = self.heartbeat(receipts.iter().map(|(r, _)| r.clone()).collect());
+        let mut finished = vec![false; receipts.len()];
         let mut delete = Vec::new();
         let mut release = Vec::new();
         let grace = self.config.shutdown_grace;
@@ -189,38 +207,35 @@ impl<H: Handler> Consumer<H> {
             tokio::time::sleep(grace).await;
         };
         tokio::pin!(deadline);
-        let mut expired = false;
-        for (receipt, id, mut task) in tasks {
-            let joined = if expired {
-                None
-            } else {
-                tokio::select! {
-                    j = &mut task => Some(j),
-                    () = &mut deadline => None,
-                }
+        loop {
+            let next = tokio::select! {
+                next = work.next() => next,
+                () = &mut deadline => break,
             };
-            let Some(joined) = joined else {
-                // Past the grace period: abandon the work and hand the message back now.
-                expired = true;
-                task.abort();
-                self.stats.add_released();
-                release.push((receipt, Duration::ZERO));
-                continue;
-            };
+            let Some((i, joined)) = next else { break };
+            finished[i] = true;
+            let (receipt, id) = &receipts[i];
             match joined {
-                Ok(Disposition::Delete) => delete.push(receipt),
-                Ok(Disposition::Release(after)) => release.push((receipt, after)),
-                Err(join) => {
-                    // The panic message can quote whatever the handler held (a resource name):
-                    // debug level only.
+                Ok(Disposition::Delete) => delete.push(receipt.clone()),
+                Ok(Disposition::Release(after)) => release.push((receipt.clone(), after)),
+                Err(_) => {
+                    // The panic payload can quote whatever the handler held (a resource name):
+                    // it is not logged.
                     warn!(
                         message_id = id.as_deref().unwrap_or("?"),
                         "message handler panicked; message kept for redelivery"
                     );
-                    debug!(error = %join, "handler panic");
                     self.stats.add_retried();
-                    release.push((receipt, self.config.retry.base));
+                    release.push((receipt.clone(), self.config.retry.base));
                 }
+            }
+        }
+        // Past the grace period: abandon the unfinished work and hand its messages back now.
+        drop(work);
+        for (done, (receipt, _)) in finished.iter().zip(&receipts) {
+            if !done {
+                self.stats.add_released();
+                release.push((receipt.clone(), Duration::ZERO));
             }
         }
         heartbeat.abort();
@@ -327,7 +342,7 @@ impl<H: Handler> Consumer<H> {
     }
 }
 
-async fn work<H: Handler>(handler: &H, stats: &ConsumerStats, config: &ConsumerConfig, m: Message) -> Disposition {
+async fn work_on<H: Handler>(handler: &H, stats: &ConsumerStats, config: &ConsumerConfig, m: Message) -> Disposition {
     let id = m.message_id.as_deref().unwrap_or("?");
     let decoded = match m.body.as_deref() {
         Some(body) => decode(body.as_bytes()),

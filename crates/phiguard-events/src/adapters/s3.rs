@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::parse_policy;
 use crate::config_item::CiView;
 use crate::defaults::{S3_DEFAULT_ENCRYPTION, before, day};
-use crate::lenient::{any_of, bool_at, get, has, list, str_at, timestamp_at};
+use crate::lenient::{any_of, bool_at, get, has, list, str_at, tags, timestamp_at};
 
 /// Supplementary keys every full S3 item has: with one of them present, a missing
 /// `ServerSideEncryptionConfiguration` means the bucket has none.
@@ -39,6 +39,17 @@ pub(crate) fn fill(resource: &mut Resource, ci: &CiView<'_>) {
     }
     if let Some(logging) = ci.supplementary_object("BucketLoggingConfiguration") {
         m.access_logging = Some(str_at(&logging, "destinationBucketName").is_some());
+    }
+    // BatchGetResourceConfig items have no `tags`: a bucket's tags are then only in
+    // `BucketTaggingConfiguration`, absent from a full item when the bucket has none.
+    if resource.tags.is_none() {
+        resource.tags = match ci.supplementary_object("BucketTaggingConfiguration") {
+            Some(tagging) => get(&tagging, "tagSets").map(|sets| {
+                list(sets).into_iter().filter_map(|set| get(set, "tags").and_then(tags)).flatten().collect()
+            }),
+            None if FULL_ITEM_KEYS.iter().any(|k| has(supplementary, k)) => Some(Vec::new()),
+            None => None,
+        };
     }
     resource.model = Model::S3Bucket(m);
 }
