@@ -161,6 +161,8 @@ fn phiguard(endpoint: &str, url: &str, findings: &Path) -> Command {
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("RUST_LOG", "warn")
+        // Tests run side by side: each operator its own admin port.
+        .env("PHIGUARD_ADMIN_ADDR", "127.0.0.1:0")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     cmd
