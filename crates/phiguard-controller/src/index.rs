@@ -62,6 +62,9 @@ pub struct FindingsIndex {
     pending: VecDeque<Transition>,
     /// Transitions dropped because nobody took them in time.
     pub pending_dropped: u64,
+    /// (policy, resource id, rule) → first seen, from the violations a previous run published
+    /// in status: a restart keeps `since` and does not announce old violations as new.
+    seeds: HashMap<(String, String, String), Timestamp>,
 }
 
 /// Most transitions kept for the event publisher.
@@ -87,6 +90,12 @@ impl FindingsIndex {
     /// Record a resource's newest evaluation. `per_policy` lists every policy that evaluated it;
     /// policies not listed no longer scope it and drop it. Returns the violations that
     /// appeared or cleared.
+    /// Remember when a previous run first saw a violation (from the policy's status), for
+    /// resources this run has not evaluated yet.
+    pub fn seed(&mut self, policy: &str, resource_id: &str, rule: &str, since: Timestamp) {
+        self.seeds.insert((policy.to_string(), resource_id.to_string(), rule.to_string()), since);
+    }
+
     pub fn observe(&mut self, key: &ResourceKey, per_policy: &[(&str, &[Finding])], now: Timestamp) -> Vec<Transition> {
         let mut transitions = Vec::new();
         let scoped: BTreeSet<&str> = per_policy.iter().map(|(p, _)| *p).collect();
@@ -101,18 +110,27 @@ impl FindingsIndex {
         for (policy, findings) in per_policy {
             let p = self.policies.entry(policy.to_string()).or_default();
             let old = p.resources.get(key);
+            let seeded = |rule: &str| {
+                old.is_none()
+                    .then(|| self.seeds.get(&(policy.to_string(), key.id.clone(), rule.to_string())).copied())
+                    .flatten()
+            };
             let failing: Vec<Failing> = findings
                 .iter()
                 .filter(|f| f.status == Status::Fail)
                 .map(|f| Failing {
                     rule: f.rule.id,
                     severity: f.severity,
-                    since: old.and_then(|o| o.failing.iter().find(|x| x.rule == f.rule.id)).map_or(now, |x| x.since),
+                    since: old
+                        .and_then(|o| o.failing.iter().find(|x| x.rule == f.rule.id))
+                        .map(|x| x.since)
+                        .or_else(|| seeded(f.rule.id))
+                        .unwrap_or(now),
                 })
                 .collect();
             let old_failing: &[Failing] = old.map_or(&[], |o| &o.failing);
             for f in &failing {
-                if !old_failing.iter().any(|o| o.rule == f.rule) {
+                if !old_failing.iter().any(|o| o.rule == f.rule) && seeded(f.rule).is_none() {
                     transitions.push(Transition::NewViolation {
                         policy: policy.to_string(),
                         resource: key.clone(),

@@ -164,6 +164,18 @@ fn apply(
             return false;
         }
     }
+    // What a previous run published stays true until this run says otherwise: first-seen times
+    // of the listed violations survive a restart.
+    if let Ok(policy) = &obj.0
+        && let Some(status) = &policy.status
+    {
+        let mut index = shared.index.lock().unwrap_or_else(|e| e.into_inner());
+        for v in &status.violations {
+            if let Ok(since) = v.since.parse::<jiff::Timestamp>() {
+                index.seed(&name, &v.resource_arn, &v.rule, since);
+            }
+        }
+    }
     let state = match obj.0 {
         Ok(policy) => match phiguard_rules::compile(&name, &policy.spec) {
             Ok(c) => {

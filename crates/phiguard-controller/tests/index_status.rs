@@ -53,6 +53,29 @@ fn violations_keep_their_first_seen_time_and_clear_when_fixed() {
 }
 
 #[test]
+fn a_restart_seeded_from_status_keeps_first_seen_and_announces_nothing_old() {
+    let mut index = FindingsIndex::default();
+    let (key, failing) = bucket("claims-archive", false);
+    // What the previous run published in status.
+    index.seed("hipaa", &key.id, "s3-bucket-default-encryption", t("2026-11-20T08:00:00Z"));
+    let first = index.observe(&key, &[("hipaa", &failing)], t("2026-11-29T10:00:00Z"));
+    assert!(
+        !first.iter().any(|x| matches!(x, Transition::NewViolation { rule: "s3-bucket-default-encryption", .. })),
+        "a violation published before the restart is not new"
+    );
+    let (other, other_failing) = bucket("ward-b", false);
+    let second = index.observe(&other, &[("hipaa", &other_failing)], t("2026-11-29T10:00:00Z"));
+    assert!(
+        second.iter().any(|x| matches!(x, Transition::NewViolation { rule: "s3-bucket-default-encryption", .. })),
+        "a violation nobody published before still is new"
+    );
+    let view = index.view("hipaa");
+    let since = |id: &str| view.violations.iter().find(|v| v.resource_arn == id).unwrap().since.clone();
+    assert_eq!(since(&key.id), "2026-11-20T08:00:00Z");
+    assert_eq!(since(&other.id), "2026-11-29T10:00:00Z");
+}
+
+#[test]
 fn deleted_and_out_of_scope_resources_leave_the_policy() {
     let mut index = FindingsIndex::default();
     let (a, fa) = bucket("ward-a", false);

@@ -239,6 +239,21 @@ async fn a_restarted_operator_converges_without_flapping_conditions_or_reports()
     let since = |p: &HipaaPolicy, t: &str| condition(p, t).unwrap().last_transition_time.clone();
     assert_eq!(since(&after, "Compliant"), since(&before, "Compliant"), "Compliant's lastTransitionTime kept");
     assert_eq!(since(&after, "Ready"), since(&before, "Ready"), "Ready's lastTransitionTime kept");
+    // Violations keep their first-seen time: the restarted operator seeds it from status.
+    let first_seen = |p: &HipaaPolicy| {
+        let mut v: Vec<(String, String, String)> = p
+            .status
+            .as_ref()
+            .unwrap()
+            .violations
+            .iter()
+            .map(|v| (v.resource_arn.clone(), v.rule.clone(), v.since.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(!first_seen(&before).is_empty(), "the test needs a violation to compare");
+    assert_eq!(first_seen(&after), first_seen(&before), "violations' `since` kept across the restart");
     let statuses = seen.lock().unwrap().clone();
     assert!(!statuses.is_empty() && statuses.iter().all(|s| s == "False"), "Compliant flapped: {statuses:?}");
     assert_eq!(*deleted.lock().unwrap(), 0, "no report was deleted across the restart");
