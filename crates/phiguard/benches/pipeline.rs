@@ -29,6 +29,9 @@
 //! Evaluator has written its findings. Handler-only time (start → end of `Evaluator::handle`)
 //! is reported beside it.
 
+#[path = "../tests/tools/mod.rs"]
+mod tools;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -174,30 +177,13 @@ impl Drop for Server {
     }
 }
 
-fn launcher() -> PathBuf {
-    if let Some(p) = std::env::var_os("PHIGUARD_ELASTICMQ").filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        return if p.is_dir() { p.join("launch") } else { p };
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/elasticmq.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .arg("install")
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
-    assert!(out.status.success(), "{} install failed", script.display());
-    let dir = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_string();
-    PathBuf::from(dir).join("launch")
-}
-
 fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     l.local_addr().expect("local addr").port()
 }
 
 fn start_server() -> Server {
-    let launch = launcher();
+    let launch = tools::elasticmq_launcher();
     let port = free_port();
     let log = std::env::temp_dir().join(format!("phiguard-bench-elasticmq-{port}.log"));
     let file = std::fs::File::create(&log).expect("server log file");

@@ -8,12 +8,14 @@
 //! `bash scripts/promtool.sh`; helm (for the PrometheusRule) from `PHIGUARD_HELM` or
 //! `bash scripts/helm.sh`.
 
+mod tools;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use serde_json::Value;
+use tools::promtool;
 
 const RULES: &str = "deploy/prometheus/phiguard-rules.yaml";
 const DASHBOARD: &str = "deploy/grafana/phiguard.json";
@@ -27,34 +29,6 @@ fn root() -> PathBuf {
 
 fn read(rel: &str) -> String {
     std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
-}
-
-/// A tool binary: `$env_var` when it names a file, else the last stdout line of
-/// `bash scripts/<script>` (which builds or fetches it into the cache once).
-fn tool(env_var: &str, script: &str) -> PathBuf {
-    if let Some(p) = std::env::var_os(env_var).map(PathBuf::from).filter(|p| p.is_file()) {
-        return p;
-    }
-    let out = Command::new("bash")
-        .arg(format!("scripts/{script}"))
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("run scripts/{script}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim().to_string();
-    assert!(
-        out.status.success() && Path::new(&last).is_file(),
-        "{env_var} is not set and scripts/{script} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(last)
-}
-
-fn promtool() -> &'static Path {
-    static P: OnceLock<PathBuf> = OnceLock::new();
-    P.get_or_init(|| tool("PHIGUARD_PROMTOOL", "promtool.sh"))
 }
 
 /// Run `tool args` in the repository root: (success, stdout + stderr).
@@ -349,7 +323,7 @@ fn chart_prometheus_rule_is_the_rules_file() {
         "charts/phiguard/files/phiguard-rules.yaml differs from {RULES}; after editing the rules run:\n  \
          cp {RULES} charts/phiguard/files/"
     );
-    let helm = tool("PHIGUARD_HELM", "helm.sh");
+    let helm = tools::helm();
     let render = |extra: &[&str]| {
         let mut args = vec![
             "template",
@@ -365,7 +339,7 @@ fn chart_prometheus_rule_is_the_rules_file() {
             "monitoring.prometheusRule.force=true",
         ];
         args.extend(extra);
-        let (ok, out) = run(&helm, &args);
+        let (ok, out) = run(helm, &args);
         assert!(ok, "helm template:\n{out}");
         serde_norway::Deserializer::from_str(&out)
             .filter_map(|d| <Value as serde::Deserialize>::deserialize(d).ok())

@@ -3,8 +3,10 @@
 //! of malformed and oversized messages mixed with good ones. The events are AWS Config items,
 //! evaluated as they are (no AWS reads), so the queue is the only peer.
 
+mod tools;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -26,22 +28,9 @@ impl Drop for ElasticMq {
     }
 }
 
-/// `PHIGUARD_ELASTICMQ` (set by scripts/test.sh), else `scripts/elasticmq.sh install`.
-fn launcher() -> PathBuf {
-    if let Some(p) = std::env::var_os("PHIGUARD_ELASTICMQ").filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        return if p.is_dir() { p.join("launch") } else { p };
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/elasticmq.sh");
-    let out = Command::new("bash").arg(&script).arg("install").stderr(Stdio::inherit()).output().unwrap();
-    assert!(out.status.success(), "{} install failed", script.display());
-    let dir = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_string();
-    PathBuf::from(dir).join("launch")
-}
-
 async fn start_elasticmq() -> (ElasticMq, Client) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(launcher())
+    let child = Command::new(tools::elasticmq_launcher())
         .arg(port.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -12,16 +12,18 @@ mod aws;
 #[path = "../../phiguard-controller/tests/support/envtest.rs"]
 mod envtest;
 
+mod tools;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::Api;
 use kube::api::{ListParams, PostParams};
 use serde_json::{Value, json};
+use tools::helm;
 
 const QUEUE: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/phiguard-events";
 const REPO: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/phiguard";
@@ -30,34 +32,6 @@ const KUBE_VERSION: &str = "1.34.4";
 
 fn root() -> PathBuf {
     envtest::workspace_root()
-}
-
-/// A tool binary: `$env_var` when it names an executable, else the last stdout line of
-/// `bash scripts/<script>` (which builds or fetches it into the cache once).
-fn tool(env_var: &str, script: &str) -> PathBuf {
-    if let Some(p) = std::env::var_os(env_var).map(PathBuf::from).filter(|p| p.is_file()) {
-        return p;
-    }
-    let out = Command::new("bash")
-        .arg(format!("scripts/{script}"))
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("run scripts/{script}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim().to_string();
-    assert!(
-        out.status.success() && Path::new(&last).is_file(),
-        "{env_var} is not set and scripts/{script} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(last)
-}
-
-fn helm() -> &'static Path {
-    static HELM: OnceLock<PathBuf> = OnceLock::new();
-    HELM.get_or_init(|| tool("PHIGUARD_HELM", "helm.sh"))
 }
 
 /// `helm ARGS` in the repository root: Ok(stdout) or Err(stderr).
