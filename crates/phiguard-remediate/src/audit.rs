@@ -96,31 +96,22 @@ pub fn emit(record: &AuditRecord, sinks: &[std::sync::Arc<dyn AuditSink>]) {
         "outcome" => record.outcome.as_str(),
     )
     .increment(1);
-    // The resource is named only where an operator must know it: something changed or failed.
-    match record.outcome {
-        Outcome::Applied | Outcome::Verified | Outcome::Failed | Outcome::PendingReboot => tracing::info!(
-            rule = record.rule.as_str(),
-            action = record.action.as_str(),
-            outcome = record.outcome.as_str(),
-            mode = record.mode.as_str(),
-            policy = record.policy.as_str(),
-            account = record.account.as_deref().unwrap_or("?"),
-            region = record.region.as_deref().unwrap_or("?"),
-            resource = record.resource.as_str(),
-            reason = record.reason.as_str(),
-            "remediation"
-        ),
-        _ => tracing::info!(
-            rule = record.rule.as_str(),
-            action = record.action.as_str(),
-            outcome = record.outcome.as_str(),
-            mode = record.mode.as_str(),
-            policy = record.policy.as_str(),
-            account = record.account.as_deref().unwrap_or("?"),
-            region = record.region.as_deref().unwrap_or("?"),
-            "remediation"
-        ),
-    }
+    // No resource at info: a name or ARN can itself be PHI (`patient-mrn-00123456-records`),
+    // and logs travel further than the history file and the Events, which do name it
+    // (crates/phiguard/tests/phi_leak.rs). At debug for whoever turns that on.
+    tracing::info!(
+        rule = record.rule.as_str(),
+        action = record.action.as_str(),
+        outcome = record.outcome.as_str(),
+        mode = record.mode.as_str(),
+        policy = record.policy.as_str(),
+        account = record.account.as_deref().unwrap_or("?"),
+        region = record.region.as_deref().unwrap_or("?"),
+        resource_type = record.resource_type.as_str(),
+        reason = record.reason.as_str(),
+        "remediation"
+    );
+    tracing::debug!(resource = record.resource.as_str(), "remediation target");
     for sink in sinks {
         sink.record(record);
     }
