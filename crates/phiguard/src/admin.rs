@@ -6,7 +6,7 @@
 //! probes and Prometheus scrapes; requests are bounded in size and time, and anything
 //! unexpected gets a 4xx, never a panic.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -202,6 +202,7 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
@@ -210,6 +211,13 @@ fn reason(status: u16) -> &'static str {
         505 => "HTTP Version Not Supported",
         _ => "Error",
     }
+}
+
+/// Debug logging can name resources (and a name can be PHI): only a client inside the pod's
+/// network namespace may turn it on — `kubectl port-forward` (which needs `pods/portforward`)
+/// or `kubectl exec` — not any pod that can reach the metrics port.
+pub fn may_change_log_level(peer: IpAddr) -> bool {
+    peer.to_canonical().is_loopback()
 }
 
 impl Admin {
@@ -231,9 +239,9 @@ impl Admin {
         tokio::spawn(async move {
             loop {
                 match listener.accept().await {
-                    Ok((stream, _)) => {
+                    Ok((stream, peer)) => {
                         let admin = admin.clone();
-                        tokio::spawn(async move { admin.connection(stream).await });
+                        tokio::spawn(async move { admin.connection(stream, peer.ip()).await });
                     }
                     Err(e) => {
                         // Out of file descriptors and the like: pause rather than spin.
@@ -246,9 +254,9 @@ impl Admin {
         Ok(bound)
     }
 
-    async fn connection(&self, mut stream: TcpStream) {
+    async fn connection(&self, mut stream: TcpStream, peer: IpAddr) {
         let response = match tokio::time::timeout(READ_TIMEOUT, read_request(&mut stream)).await {
-            Ok(Ok((request, body))) => self.route(&request, &body).await,
+            Ok(Ok((request, body))) => self.route(&request, &body, peer).await,
             Ok(Err(status)) => text(status, reason(status)),
             Err(_) => text(408, "request timeout"),
         };
@@ -268,7 +276,7 @@ impl Admin {
         let _ = stream.shutdown().await;
     }
 
-    async fn route(&self, request: &Request, body: &str) -> Response {
+    async fn route(&self, request: &Request, body: &str, peer: IpAddr) -> Response {
         let method = request.method.as_str();
         match (request.path.as_str(), method) {
             ("/metrics", "GET") => {
@@ -287,6 +295,9 @@ impl Admin {
                 Err(why) => text(503, format!("not ready: {why}\n")),
             },
             ("/loglevel", "GET") => text(200, format!("{}\n", self.log.current())),
+            ("/loglevel", "PUT") if !may_change_log_level(peer) => {
+                text(403, "PUT /loglevel only from inside the pod (e.g. kubectl port-forward)\n")
+            }
             ("/loglevel", "PUT") => match self.log.set(body) {
                 Ok(now) => {
                     info!(filter = %now, "log filter changed");
@@ -336,6 +347,16 @@ async fn read_request(stream: &mut TcpStream) -> Result<(Request, String), u16> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_loopback_clients_change_the_log_level() {
+        for ok in ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"] {
+            assert!(may_change_log_level(ok.parse().unwrap()), "{ok}");
+        }
+        for no in ["10.0.0.7", "192.168.1.2", "::ffff:10.0.0.7", "fd00::1", "0.0.0.0"] {
+            assert!(!may_change_log_level(no.parse().unwrap()), "{no}");
+        }
+    }
 
     #[test]
     fn request_heads_parse_or_name_the_status() {
