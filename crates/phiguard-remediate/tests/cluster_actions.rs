@@ -148,6 +148,28 @@ async fn redshift_cluster_is_encrypted_with_modify_cluster() {
     assert_eq!(c.node_type.as_deref(), Some("ra3.xlplus"), "the rest of the cluster is as it was");
 }
 
+/// moto's ModifyCluster takes `Encrypted` but drops `KmsKeyId`: the cluster reads back
+/// encrypted without the policy's key, which a policy requiring customer-managed keys does not
+/// accept, so the attempt is `failed` in verification, never `verified`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redshift_encryption_without_the_required_key_is_failed_not_verified() {
+    let moto = Moto::start();
+    let rs = moto.redshift().await;
+    redshift_cluster(&rs, "claims-warehouse", None).await;
+    let (rem, _) = remediator(&moto.settings(), fast()).await;
+    let key = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0000-4000-8000-00000000000c";
+    let p = policy("phi", Enforce, |s| {
+        s.controls.encryption_at_rest.require_customer_managed_key = true;
+        s.remediation.kms_key_id = Some(key.into());
+    });
+    let t = target(ResourceType::RedshiftCluster, "claims-warehouse");
+    let records = rem.remediate(trigger(&p, "redshift-cluster-encrypted", t)).await;
+    assert_eq!(outcomes(&records), [Outcome::Applied, Outcome::Failed], "{records:?}");
+    assert!(records[1].reason.contains("after the change"), "{}", records[1].reason);
+    let c = redshift_described(&rs, "claims-warehouse").await;
+    assert_eq!((c.encrypted, c.kms_key_id), (Some(true), None), "moto kept the flag and dropped the key");
+}
+
 /// moto does not implement ModifyClusterParameterGroup: against moto alone the attempt fails
 /// at that call, is audited `failed` and backs off; nothing is reported as done.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
