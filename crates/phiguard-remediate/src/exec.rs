@@ -7,18 +7,24 @@ use phiguard_aws::AwsSettings;
 
 use crate::plan::Op;
 
+mod cloudfront;
+mod rds_cluster;
+mod redshift;
+
 /// A call that failed. `message` may name resources: it goes to debug logs only.
 #[derive(Debug, thiserror::Error)]
 #[error("{service} {operation}: {class}")]
 pub struct ExecError {
     pub service: &'static str,
     pub operation: &'static str,
-    /// `throttled`, `access-denied`, `not-found`, `invalid`, `other`.
+    /// `throttled`, `access-denied`, `not-found`, `invalid`, `conflict` (changed by someone else
+    /// since the read: ETag), `precondition` (refused: would break the service), `in-progress`
+    /// (a change of this kind is already under way), `other`.
     pub class: &'static str,
     pub message: String,
 }
 
-fn exec_error<E, R>(service: &'static str, operation: &'static str, e: SdkError<E, R>) -> ExecError
+pub(crate) fn exec_error<E, R>(service: &'static str, operation: &'static str, e: SdkError<E, R>) -> ExecError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -29,6 +35,8 @@ where
             "Throttling" | "ThrottlingException" | "SlowDown" | "RequestLimitExceeded" | "TooManyRequestsException",
         ) => "throttled",
         Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => "access-denied",
+        // Someone else changed the resource between PhiGuard's read and its write (ETag).
+        Some("PreconditionFailed" | "InvalidIfMatchVersion") => "conflict",
         Some(c) if c.contains("NotFound") || c.starts_with("NoSuch") || c.contains("NonExistent") => "not-found",
         Some(c) if c.contains("Invalid") || c.contains("Malformed") || c.contains("Validation") => "invalid",
         _ => "other",
@@ -36,7 +44,7 @@ where
     ExecError { service, operation, class, message: aws_sdk_s3::error::DisplayErrorContext(e).to_string() }
 }
 
-fn build_error(service: &'static str, operation: &'static str, e: impl std::fmt::Display) -> ExecError {
+pub(crate) fn build_error(service: &'static str, operation: &'static str, e: impl std::fmt::Display) -> ExecError {
     ExecError { service, operation, class: "invalid", message: e.to_string() }
 }
 
@@ -259,6 +267,14 @@ impl Executor {
                     .send()
                     .await
                     .map_err(|e| exec_error("elasticloadbalancing", "ModifyListener", e))?;
+            }
+            Op::CloudFrontViewerHttps { distribution_id } => cloudfront::viewer_https(c, distribution_id).await?,
+            Op::RedshiftEncrypt { cluster, kms_key } => redshift::encrypt(c, cluster, kms_key.as_deref()).await?,
+            Op::RedshiftRequireSsl { cluster, group, copy_from, reboot } => {
+                redshift::require_ssl(c, cluster, group, copy_from.as_ref(), *reboot).await?
+            }
+            Op::RdsClusterForceSsl { cluster, group, create_family, parameter, value, reboot } => {
+                rds_cluster::force_ssl(c, cluster, group, create_family.as_deref(), parameter, value, *reboot).await?
             }
             Op::CloudTrailStartLogging { trail } => {
                 aws_sdk_cloudtrail::Client::new(c)

@@ -130,6 +130,38 @@ pub enum Op {
         immediate: bool,
         reboot: bool,
     },
+    /// Viewer protocol policy `allow-all` → `redirect-to-https` on the default and every cache
+    /// behaviour: GetDistributionConfig, then UpdateDistribution of that config (everything
+    /// else as read) with its ETag as `IfMatch`, so a concurrent change is never overwritten.
+    CloudFrontViewerHttps {
+        distribution_id: String,
+    },
+    /// ModifyCluster `Encrypted=true` (with the policy's key, else Redshift's default key).
+    RedshiftEncrypt {
+        cluster: String,
+        kms_key: Option<String>,
+    },
+    /// `require_ssl=true` in the cluster's parameter group. With `copy_from`, the cluster uses
+    /// a `default.*` group (which cannot be modified): `group` is created in `family`, the
+    /// source group's user-set values are copied into it, and it is attached.
+    RedshiftRequireSsl {
+        cluster: String,
+        group: String,
+        copy_from: Option<(String, String)>,
+        reboot: bool,
+    },
+    /// Forced SSL through an Aurora cluster's DB cluster parameter group (dynamic parameters).
+    /// With `create_family`, the cluster uses a `default.*` group: `group` is created in that
+    /// family and attached; `reboot` reboots every member instance (a new association applies
+    /// at the members' next reboot).
+    RdsClusterForceSsl {
+        cluster: String,
+        group: String,
+        create_family: Option<String>,
+        parameter: &'static str,
+        value: &'static str,
+        reboot: bool,
+    },
 }
 
 /// Which key a fix uses.
@@ -464,6 +496,69 @@ pub fn plan(rule: &'static Rule, r: &Resource, policy: &CompiledPolicy) -> Plan 
             )
         }
         ("rds-instance-forced-ssl", Model::RdsInstance(i)) => rds_forced_ssl(rule, r, i, policy),
+        ("rds-cluster-forced-ssl", Model::RdsCluster(c)) => rds_cluster_forced_ssl(rule, r, c, policy),
+        ("redshift-cluster-encrypted", Model::RedshiftCluster(c)) => {
+            let action = "redshift_modify_cluster_encrypted";
+            let kms_key = match key {
+                KeyChoice::Policy(k) => Some(k),
+                KeyChoice::AwsDefault => None,
+                KeyChoice::Missing => return needs_key(rule, action),
+            };
+            let mut params = json!({"ClusterIdentifier": r.id, "Encrypted": true});
+            if let Some(k) = &kms_key {
+                params["KmsKeyId"] = json!(k);
+            }
+            let before = match (c.encrypted, &c.kms_key_id) {
+                (Some(true), Some(k)) => format!("KMS ({k})"),
+                (Some(true), None) => "on".into(),
+                (Some(false), _) => "off".into(),
+                (None, _) => "unknown".into(),
+            };
+            // Without a key Redshift picks its own default key (AWS-owned or `aws/redshift`).
+            let after = format!("KMS ({})", kms_key.as_deref().unwrap_or("Redshift's default key"));
+            safe(
+                rule,
+                action,
+                Op::RedshiftEncrypt { cluster: r.id.clone(), kms_key },
+                vec![call("redshift", "ModifyCluster", "redshift:ModifyCluster", params)],
+                vec![change("cluster encryption", before, after)],
+            )
+        }
+        ("redshift-cluster-require-ssl", Model::RedshiftCluster(c)) => redshift_require_ssl(rule, r, c, policy),
+        ("cloudfront-viewer-https", Model::CloudFrontDistribution(d)) => {
+            let action = "cloudfront_viewer_redirect_to_https";
+            let Some(policies) = &d.viewer_protocol_policies else {
+                return manual(rule, action, "viewer protocol policies not read", vec![rule.fix.into()], vec![]);
+            };
+            let open = policies.iter().filter(|p| p.eq_ignore_ascii_case("allow-all")).count();
+            safe(
+                rule,
+                action,
+                Op::CloudFrontViewerHttps { distribution_id: r.id.clone() },
+                vec![
+                    call(
+                        "cloudfront",
+                        "GetDistributionConfig",
+                        "cloudfront:GetDistributionConfig",
+                        json!({"Id": r.id}),
+                    ),
+                    call(
+                        "cloudfront",
+                        "UpdateDistribution",
+                        "cloudfront:UpdateDistribution",
+                        // The config is the one just read, whole; only these fields change.
+                        json!({"Id": r.id, "IfMatch": "<ETag of GetDistributionConfig>", "DistributionConfig": {
+                            "as read": "every other field unchanged",
+                            "ViewerProtocolPolicy": format!("redirect-to-https on each of the {open} (of {}) cache behaviour(s) that allow-all", policies.len())}}),
+                    ),
+                ],
+                vec![change(
+                    "viewer protocol policy",
+                    format!("allow-all on {open} of {} cache behaviour(s)", policies.len()),
+                    "redirect-to-https (https-only behaviours unchanged)",
+                )],
+            )
+        }
         ("elbv2-listener-https", Model::ElbV2Listener(l)) => {
             let action = "elbv2_redirect_http_to_https";
             let arn = r.arn.clone().unwrap_or_else(|| r.id.clone());
@@ -518,14 +613,7 @@ fn rds_identifier(r: &Resource) -> String {
 /// The name of the custom parameter group PhiGuard creates in place of a `default.*` one:
 /// one per family, shared by every instance PhiGuard moves off that default group.
 pub fn forced_ssl_group_name(family: &str) -> String {
-    let mut name = String::from("phiguard-forced-ssl-");
-    for c in family.chars() {
-        let c = if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' };
-        if !(c == '-' && name.ends_with('-')) {
-            name.push(c);
-        }
-    }
-    name.trim_end_matches('-').to_string()
+    group_name("phiguard-forced-ssl-", family)
 }
 
 fn rds_forced_ssl(
@@ -546,7 +634,7 @@ fn rds_forced_ssl(
         _ => return not_here("not an RDS instance engine PhiGuard automates"),
     };
     if i.cluster_id.is_some() || engine.starts_with("aurora") {
-        return not_here("cluster members force TLS in the DB cluster parameter group (not automated yet)");
+        return not_here("cluster members force TLS in the DB cluster parameter group (rule rds-cluster-forced-ssl)");
     }
     let Some(group) = i.parameter_groups.as_ref().and_then(|g| g.first()) else {
         return not_here("no DB parameter group read");
@@ -610,6 +698,180 @@ fn rds_forced_ssl(
                 immediate: !static_param,
                 reboot,
             },
+            calls,
+            changes,
+            pending_reboot: needs_reboot && !reboot,
+        }),
+    }
+}
+
+/// A valid RDS / Redshift parameter group name: `prefix` + the family, lower-case letters,
+/// digits and single hyphens, never ending in a hyphen.
+fn group_name(prefix: &str, family: &str) -> String {
+    let mut name = String::from(prefix);
+    for c in family.chars() {
+        let c = if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' };
+        if !(c == '-' && name.ends_with('-')) {
+            name.push(c);
+        }
+    }
+    name.trim_end_matches('-').to_string()
+}
+
+/// The Redshift cluster parameter group PhiGuard creates in place of a `default.*` one: one per
+/// family, shared by every cluster PhiGuard moves off that default group.
+pub fn require_ssl_group_name(family: &str) -> String {
+    group_name("phiguard-require-ssl-", family)
+}
+
+fn redshift_require_ssl(
+    rule: &'static Rule,
+    r: &Resource,
+    c: &phiguard_rules::model::RedshiftCluster,
+    policy: &CompiledPolicy,
+) -> Plan {
+    let action = "redshift_require_ssl_parameter";
+    let Some(group) = &c.parameter_group else {
+        return manual(rule, action, "no cluster parameter group read", vec![rule.fix.into()], vec![]);
+    };
+    let copy_from = group.name.strip_prefix("default.").map(|family| (group.name.clone(), family.to_string()));
+    let target = match &copy_from {
+        Some((_, family)) => require_ssl_group_name(family),
+        None => group.name.clone(),
+    };
+    // require_ssl is static: it applies at the cluster's next reboot, like a new association.
+    let reboot = policy.spec.remediation.allow_reboot;
+    let mut calls = Vec::new();
+    let mut changes = Vec::new();
+    if let Some((source, family)) = &copy_from {
+        calls.push(call(
+            "redshift",
+            "CreateClusterParameterGroup",
+            "redshift:CreateClusterParameterGroup",
+            json!({"ParameterGroupName": target, "ParameterGroupFamily": family,
+                   "Description": format!("Copy of {source} with require_ssl (PhiGuard)")}),
+        ));
+        calls.push(call(
+            "redshift",
+            "DescribeClusterParameters",
+            "redshift:DescribeClusterParameters",
+            json!({"ParameterGroupName": source, "Source": "user"}),
+        ));
+    }
+    let mut parameters = vec![json!({"ParameterName": "require_ssl", "ParameterValue": "true"})];
+    if copy_from.is_some() {
+        parameters.push(json!({"copied": "every user-set parameter of the source group, with its value"}));
+    }
+    calls.push(call(
+        "redshift",
+        "ModifyClusterParameterGroup",
+        "redshift:ModifyClusterParameterGroup",
+        json!({"ParameterGroupName": target, "Parameters": parameters}),
+    ));
+    changes.push(change(
+        &format!("require_ssl in cluster parameter group {target}"),
+        group.tls_parameter.clone().unwrap_or_else(|| "false (engine default)".into()),
+        "true",
+    ));
+    if copy_from.is_some() {
+        calls.push(call(
+            "redshift",
+            "ModifyCluster",
+            "redshift:ModifyCluster",
+            json!({"ClusterIdentifier": r.id, "ClusterParameterGroupName": target}),
+        ));
+        changes.push(change("cluster parameter group", group.name.clone(), target.clone()));
+    }
+    if reboot {
+        calls.push(call("redshift", "RebootCluster", "redshift:RebootCluster", json!({"ClusterIdentifier": r.id})));
+    }
+    Plan {
+        rule: rule.id,
+        action,
+        kind: PlanKind::SafeInPlace(Fix {
+            op: Op::RedshiftRequireSsl { cluster: r.id.clone(), group: target, copy_from, reboot },
+            calls,
+            changes,
+            pending_reboot: !reboot,
+        }),
+    }
+}
+
+fn rds_cluster_forced_ssl(
+    rule: &'static Rule,
+    r: &Resource,
+    c: &phiguard_rules::model::RdsCluster,
+    policy: &CompiledPolicy,
+) -> Plan {
+    let action = "rds_cluster_force_ssl_parameter";
+    let not_here = |why: &str| manual(rule, action, why.to_string(), vec![rule.fix.into()], vec![]);
+    let Some(engine) = c.engine.as_deref().map(str::to_ascii_lowercase) else { return not_here("engine unknown") };
+    if !engine.starts_with("aurora") {
+        // Multi-AZ DB clusters (postgres, mysql) reboot through RebootDBCluster; not automated.
+        return not_here("not an Aurora cluster (Multi-AZ DB clusters are not automated yet)");
+    }
+    let Some((parameter, default)) = phiguard_rules::engine_tls_default(&engine, c.engine_version.as_deref()) else {
+        return not_here("this engine forces TLS outside a parameter group");
+    };
+    let value = match parameter {
+        "rds.force_ssl" => "1",
+        "require_secure_transport" => "ON",
+        _ => return not_here("not an Aurora engine PhiGuard automates"),
+    };
+    let Some(group) = &c.parameter_group else { return not_here("no DB cluster parameter group read") };
+    let id = rds_identifier(r);
+    let (target, create_family) = match group.name.strip_prefix("default.") {
+        Some(family) => (forced_ssl_group_name(family), Some(family.to_string())),
+        None => (group.name.clone(), None),
+    };
+    // Both parameters are dynamic in Aurora; only a new group association waits for a reboot.
+    let needs_reboot = create_family.is_some();
+    let mut calls = Vec::new();
+    let mut changes = Vec::new();
+    if let Some(family) = &create_family {
+        calls.push(call(
+            "rds",
+            "CreateDBClusterParameterGroup",
+            "rds:CreateDBClusterParameterGroup",
+            json!({"DBClusterParameterGroupName": target, "DBParameterGroupFamily": family,
+                   "Description": format!("Copy of {} with TLS forced (PhiGuard)", group.name)}),
+        ));
+    }
+    calls.push(call(
+        "rds",
+        "ModifyDBClusterParameterGroup",
+        "rds:ModifyDBClusterParameterGroup",
+        json!({"DBClusterParameterGroupName": target, "Parameters": [
+            {"ParameterName": parameter, "ParameterValue": value, "ApplyMethod": "immediate"}]}),
+    ));
+    changes.push(change(
+        &format!("{parameter} in DB cluster parameter group {target}"),
+        group.tls_parameter.clone().unwrap_or_else(|| format!("{default} (engine default)")),
+        value,
+    ));
+    if create_family.is_some() {
+        calls.push(call(
+            "rds",
+            "ModifyDBCluster",
+            "rds:ModifyDBCluster",
+            json!({"DBClusterIdentifier": id, "DBClusterParameterGroupName": target, "ApplyImmediately": true}),
+        ));
+        changes.push(change("DB cluster parameter group", group.name.clone(), target.clone()));
+    }
+    let reboot = needs_reboot && policy.spec.remediation.allow_reboot;
+    if reboot {
+        calls.push(call(
+            "rds",
+            "RebootDBInstance",
+            "rds:RebootDBInstance",
+            json!({"DBInstanceIdentifier": "<each member of the cluster, from DescribeDBClusters>"}),
+        ));
+    }
+    Plan {
+        rule: rule.id,
+        action,
+        kind: PlanKind::SafeInPlace(Fix {
+            op: Op::RdsClusterForceSsl { cluster: id, group: target, create_family, parameter, value, reboot },
             calls,
             changes,
             pending_reboot: needs_reboot && !reboot,
@@ -736,7 +998,28 @@ pub const IAM_REMEDIATION_ACTIONS: &[(&str, &[&str])] = &[
     ("RemediateLoadBalancerListeners", &["elasticloadbalancing:ModifyListener"]),
     (
         "RemediateRdsForcedSsl",
-        &["rds:CreateDBParameterGroup", "rds:ModifyDBParameterGroup", "rds:ModifyDBInstance", "rds:RebootDBInstance"],
+        &[
+            "rds:CreateDBParameterGroup",
+            "rds:ModifyDBParameterGroup",
+            "rds:ModifyDBInstance",
+            "rds:RebootDBInstance",
+            "rds:CreateDBClusterParameterGroup",
+            "rds:ModifyDBClusterParameterGroup",
+            "rds:ModifyDBCluster",
+        ],
+    ),
+    // GetDistributionConfig is not in the reader policy: the read returns the ETag the update
+    // must name, so it belongs to the fix.
+    ("RemediateCloudFrontDistributions", &["cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution"]),
+    (
+        "RemediateRedshiftClusters",
+        &[
+            "redshift:ModifyCluster",
+            "redshift:CreateClusterParameterGroup",
+            "redshift:DescribeClusterParameters",
+            "redshift:ModifyClusterParameterGroup",
+            "redshift:RebootCluster",
+        ],
     ),
 ];
 
@@ -942,27 +1225,196 @@ mod tests {
         assert_eq!(forced_ssl_group_name("MySQL8.0."), "phiguard-forced-ssl-mysql8-0");
     }
 
+    fn redshift(group: &str, value: Option<&str>) -> Resource {
+        let mut r = Resource::new(ResourceType::RedshiftCluster, "claims-warehouse", StateSource::LiveRead);
+        r.model = Model::RedshiftCluster(phiguard_rules::model::RedshiftCluster {
+            encrypted: Some(false),
+            parameter_group: Some(phiguard_rules::model::ParameterGroupRef {
+                name: group.into(),
+                tls_parameter: value.map(str::to_string),
+            }),
+            ..Default::default()
+        });
+        r
+    }
+
+    #[test]
+    fn redshift_encryption_names_the_policy_key_or_none_for_the_aws_managed_one() {
+        let rule = phiguard_rules::rule("redshift-cluster-encrypted").unwrap();
+        let r = redshift("default.redshift-1.0", None);
+        let f = fix(&plan(rule, &r, &policy(|_| {}))).clone();
+        assert_eq!(f.op, Op::RedshiftEncrypt { cluster: "claims-warehouse".into(), kms_key: None });
+        assert_eq!(f.calls[0].params, json!({"ClusterIdentifier": "claims-warehouse", "Encrypted": true}));
+        assert_eq!(
+            (f.changes[0].before.as_str(), f.changes[0].after.as_str()),
+            ("off", "KMS (Redshift's default key)")
+        );
+        let keyed = plan(rule, &r, &policy(|s| s.remediation.kms_key_id = Some(KEY.into())));
+        assert_eq!(fix(&keyed).calls[0].params["KmsKeyId"], json!(KEY));
+        let strict = policy(|s| s.controls.encryption_at_rest.require_customer_managed_key = true);
+        assert!(matches!(plan(rule, &r, &strict).kind, PlanKind::Manual(_)), "no key named: manual");
+    }
+
+    #[test]
+    fn redshift_require_ssl_in_a_custom_group_is_one_call_pending_a_reboot() {
+        let rule = phiguard_rules::rule("redshift-cluster-require-ssl").unwrap();
+        let p = plan(rule, &redshift("warehouse-params", Some("false")), &policy(|_| {}));
+        let f = fix(&p);
+        assert_eq!(f.calls.iter().map(|c| c.operation).collect::<Vec<_>>(), ["ModifyClusterParameterGroup"]);
+        assert_eq!(
+            f.op,
+            Op::RedshiftRequireSsl {
+                cluster: "claims-warehouse".into(),
+                group: "warehouse-params".into(),
+                copy_from: None,
+                reboot: false
+            }
+        );
+        assert!(f.pending_reboot, "require_ssl is static");
+        let rebooting =
+            plan(rule, &redshift("warehouse-params", Some("false")), &policy(|s| s.remediation.allow_reboot = true));
+        let f = fix(&rebooting);
+        assert_eq!(f.calls.last().unwrap().operation, "RebootCluster");
+        assert!(!f.pending_reboot);
+    }
+
+    #[test]
+    fn redshift_require_ssl_on_a_default_group_copies_and_attaches() {
+        let rule = phiguard_rules::rule("redshift-cluster-require-ssl").unwrap();
+        let p = plan(rule, &redshift("default.redshift-1.0", None), &policy(|_| {}));
+        let f = fix(&p);
+        assert_eq!(
+            f.calls.iter().map(|c| c.operation).collect::<Vec<_>>(),
+            [
+                "CreateClusterParameterGroup",
+                "DescribeClusterParameters",
+                "ModifyClusterParameterGroup",
+                "ModifyCluster"
+            ]
+        );
+        assert_eq!(f.calls[0].params["ParameterGroupName"], json!("phiguard-require-ssl-redshift-1-0"));
+        assert_eq!(f.calls[1].params, json!({"ParameterGroupName": "default.redshift-1.0", "Source": "user"}));
+        assert_eq!(f.calls[3].params["ClusterParameterGroupName"], json!("phiguard-require-ssl-redshift-1-0"));
+        assert!(f.pending_reboot);
+    }
+
+    fn aurora(engine: &str, group: &str, value: Option<&str>) -> Resource {
+        let mut r =
+            Resource::new(ResourceType::RdsDbCluster, "cluster-EXAMPLE000000000000000000", StateSource::LiveRead);
+        r.arn = Some("arn:aws:rds:us-east-1:111122223333:cluster:ehr-cluster".into());
+        r.model = Model::RdsCluster(phiguard_rules::model::RdsCluster {
+            engine: Some(engine.into()),
+            engine_version: Some("15.4".into()),
+            parameter_group: Some(phiguard_rules::model::ParameterGroupRef {
+                name: group.into(),
+                tls_parameter: value.map(str::to_string),
+            }),
+            ..Default::default()
+        });
+        r
+    }
+
+    #[test]
+    fn aurora_forced_ssl_uses_the_engine_parameter_and_the_cluster_identifier() {
+        let rule = phiguard_rules::rule("rds-cluster-forced-ssl").unwrap();
+        let p = plan(rule, &aurora("aurora-postgresql", "ehr-cluster-params", Some("0")), &policy(|_| {}));
+        let f = fix(&p);
+        assert_eq!(f.calls.iter().map(|c| c.operation).collect::<Vec<_>>(), ["ModifyDBClusterParameterGroup"]);
+        assert_eq!(f.calls[0].params["Parameters"][0]["ParameterName"], json!("rds.force_ssl"));
+        assert!(!f.pending_reboot, "a dynamic parameter in the attached group applies at once");
+
+        let p = plan(rule, &aurora("aurora-mysql", "default.aurora-mysql8.0", None), &policy(|_| {}));
+        let f = fix(&p);
+        assert_eq!(
+            f.calls.iter().map(|c| c.operation).collect::<Vec<_>>(),
+            ["CreateDBClusterParameterGroup", "ModifyDBClusterParameterGroup", "ModifyDBCluster"]
+        );
+        assert_eq!(f.calls[1].params["Parameters"][0]["ParameterValue"], json!("ON"));
+        assert_eq!(f.calls[2].params["DBClusterIdentifier"], json!("ehr-cluster"));
+        assert!(f.pending_reboot);
+        let rebooting = plan(
+            rule,
+            &aurora("aurora-mysql", "default.aurora-mysql8.0", None),
+            &policy(|s| s.remediation.allow_reboot = true),
+        );
+        let f = fix(&rebooting);
+        assert_eq!(f.calls.last().unwrap().operation, "RebootDBInstance");
+        assert!(!f.pending_reboot);
+        assert!(matches!(
+            plan(rule, &aurora("postgres", "multi-az", Some("0")), &policy(|_| {})).kind,
+            PlanKind::Manual(_)
+        ));
+    }
+
+    #[test]
+    fn cloudfront_plan_reads_the_config_then_updates_it_with_its_etag() {
+        let rule = phiguard_rules::rule("cloudfront-viewer-https").unwrap();
+        let mut r = Resource::new(ResourceType::CloudFrontDistribution, "E2QWRUHEXAMPLE", StateSource::LiveRead);
+        r.model = Model::CloudFrontDistribution(phiguard_rules::model::CloudFrontDistribution {
+            viewer_protocol_policies: Some(vec!["allow-all".into(), "https-only".into()]),
+            ..Default::default()
+        });
+        let p = plan(rule, &r, &policy(|_| {}));
+        let f = fix(&p);
+        assert_eq!(f.op, Op::CloudFrontViewerHttps { distribution_id: "E2QWRUHEXAMPLE".into() });
+        assert_eq!(
+            f.calls.iter().map(|c| c.operation).collect::<Vec<_>>(),
+            ["GetDistributionConfig", "UpdateDistribution"]
+        );
+        assert_eq!(f.changes[0].before, "allow-all on 1 of 2 cache behaviour(s)");
+    }
+
     #[test]
     fn every_planned_call_is_in_the_remediator_iam_policy() {
         let listed: Vec<&str> = IAM_REMEDIATION_ACTIONS.iter().flat_map(|(_, a)| a.iter().copied()).collect();
         let with_key = policy(|s| s.remediation.kms_key_id = Some(KEY.into()));
+        let with_reboot = policy(|s| {
+            s.remediation.kms_key_id = Some(KEY.into());
+            s.remediation.allow_reboot = true;
+        });
+        let mut planned = std::collections::BTreeSet::new();
         for rule in phiguard_rules::catalogue() {
             for t in ResourceType::KNOWN.iter().filter(|t| rule.applies_to(t) && !rule.resource_types.is_empty()) {
                 let mut r = Resource::new(t.clone(), "x", StateSource::LiveRead);
-                if let Model::S3Bucket(b) = &mut r.model {
-                    b.policy = Some(PolicyDocument::None);
+                // Enough of each model for the fix with the most calls (a `default.*` group
+                // to copy, a reboot the policy allows) to be planned.
+                let default_group = |name: &str| {
+                    Some(phiguard_rules::model::ParameterGroupRef { name: name.into(), tls_parameter: None })
+                };
+                match &mut r.model {
+                    Model::S3Bucket(b) => b.policy = Some(PolicyDocument::None),
+                    Model::RdsInstance(i) => {
+                        i.engine = Some("mysql".into());
+                        i.parameter_groups = default_group("default.mysql8.0").map(|g| vec![g]);
+                    }
+                    Model::RdsCluster(c) => {
+                        c.engine = Some("aurora-mysql".into());
+                        c.parameter_group = default_group("default.aurora-mysql8.0");
+                    }
+                    Model::RedshiftCluster(c) => c.parameter_group = default_group("default.redshift-1.0"),
+                    Model::CloudFrontDistribution(d) => d.viewer_protocol_policies = Some(vec!["allow-all".into()]),
+                    _ => {}
                 }
-                if let PlanKind::SafeInPlace(f) = plan(rule, &r, &with_key).kind {
-                    for c in &f.calls {
-                        assert!(
-                            listed.contains(&c.iam_action),
-                            "{} needs {} (not in the policy)",
-                            rule.id,
-                            c.iam_action
-                        );
+                if r.resource_type == ResourceType::ElbV2Listener {
+                    r.arn = Some("arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/p/1/2".into());
+                }
+                for p in [&with_key, &with_reboot] {
+                    if let PlanKind::SafeInPlace(f) = plan(rule, &r, p).kind {
+                        planned.extend(f.calls.iter().map(|c| c.iam_action));
+                        for c in &f.calls {
+                            assert!(
+                                listed.contains(&c.iam_action),
+                                "{} needs {} (not in the policy)",
+                                rule.id,
+                                c.iam_action
+                            );
+                        }
                     }
                 }
             }
         }
+        // And nothing more: every listed action is one some plan calls.
+        let unused: Vec<&&str> = listed.iter().filter(|a| !planned.contains(*a)).collect();
+        assert!(unused.is_empty(), "listed but never planned: {unused:?}");
     }
 }

@@ -1,5 +1,6 @@
 //! The committed remediator IAM policy is generated from the action list; this fails when
-//! it drifts. Regenerate with `cargo run -p phiguard -- setup --write-iac deploy/aws`.
+//! it drifts. Regenerate with `cargo run -p phiguard -- setup --write-iac deploy/aws`, or, without
+//! building the binary, `PHIGUARD_UPDATE_SNAPSHOTS=1 cargo test -p phiguard-remediate --test iam_policy`.
 
 use phiguard_remediate::IAM_REMEDIATION_ACTIONS;
 
@@ -7,11 +8,12 @@ use phiguard_remediate::IAM_REMEDIATION_ACTIONS;
 fn committed_remediator_policy_matches_the_actions() {
     let rel = format!("deploy/aws/{}", phiguard_aws::iac::REMEDIATOR_POLICY_FILE);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(&rel);
+    let generated = phiguard_aws::iac::remediator_policy_file(IAM_REMEDIATION_ACTIONS);
+    if std::env::var_os("PHIGUARD_UPDATE_SNAPSHOTS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &generated).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
     let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(
-        committed == phiguard_aws::iac::remediator_policy_file(IAM_REMEDIATION_ACTIONS),
-        "{rel} is stale: run `cargo run -p phiguard -- setup --write-iac deploy/aws`"
-    );
+    assert!(committed == generated, "{rel} is stale: run `cargo run -p phiguard -- setup --write-iac deploy/aws`");
 }
 
 #[test]
@@ -30,8 +32,12 @@ fn the_remediator_policy_only_allows_write_calls_of_safe_fixes() {
             "{forbidden}* must never be granted: {actions:?}"
         );
     }
-    // The one thing remediation creates: the custom copy of a `default.*` RDS parameter group.
+    // The one thing remediation creates: the custom copy of a `default.*` parameter group (RDS
+    // instances, Aurora clusters, Redshift clusters).
     let creates: Vec<&&str> = actions.iter().filter(|a| a.split_once(':').unwrap().1.starts_with("Create")).collect();
-    assert_eq!(creates, [&"rds:CreateDBParameterGroup"]);
+    assert_eq!(
+        creates,
+        [&"rds:CreateDBParameterGroup", &"rds:CreateDBClusterParameterGroup", &"redshift:CreateClusterParameterGroup"]
+    );
     assert!(policy["Statement"].as_array().unwrap().iter().all(|s| s["Effect"] == "Allow"));
 }
