@@ -17,6 +17,26 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::json;
 use support::Moto;
 
+/// Every decode reject reason and received kind (docs/metrics.md): closed sets, present at 0
+/// from start-up.
+const REJECT_REASONS: [&str; 6] = [
+    "not-json",
+    "too-large",
+    "unsupported-envelope",
+    "malformed-envelope",
+    "malformed-configuration-item",
+    "malformed-cloudtrail",
+];
+const RECEIVED_KINDS: [&str; 7] = [
+    "sns_config",
+    "eventbridge_config",
+    "eventbridge_cloudtrail",
+    "cloudtrail_record",
+    "cloudtrail_logfile",
+    "configuration_item",
+    "unknown",
+];
+
 /// Status and body of one request to the admin port.
 fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("admin port accepts connections");
@@ -227,6 +247,20 @@ async fn admin_port_serves_metrics_health_and_log_level() {
 
     assert_eq!(http(port, "GET", "/healthz", ""), (200, "ok\n".into()));
 
+    // The first scrape already has every closed-set series the alerts take `rate()` or
+    // `increase()` of (whether or not the pipeline has handled anything yet): a series born at
+    // its first event hides that event from them.
+    let first = scrape(port);
+    for reason in REJECT_REASONS {
+        assert!(first.value("phiguard_messages_rejected_total", &[("reason", reason)]).is_some(), "{reason}");
+    }
+    for kind in RECEIVED_KINDS {
+        assert!(first.value("phiguard_messages_received_total", &[("kind", kind)]).is_some(), "{kind}");
+    }
+    for event in ["StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors"] {
+        assert!(first.value("phiguard_audit_trail_changes_total", &[("event", event)]).is_some(), "{event}");
+    }
+
     let tls = [("rule", "s3-bucket-tls-only"), ("resource_type", "AWS::S3::Bucket")];
     let s = scrape_until(port, Duration::from_secs(60), "messages handled", |s| {
         s.get("phiguard_messages_deleted_total", &[]) >= 2.0
@@ -237,7 +271,14 @@ async fn admin_port_serves_metrics_health_and_log_level() {
     assert!(s.get("phiguard_messages_received_total", &[("kind", "unknown")]) >= 2.0);
     assert!(s.get("phiguard_messages_rejected_total", &[("reason", "not-json")]) >= 1.0);
     assert!(s.get("phiguard_messages_rejected_total", &[("reason", "unsupported-envelope")]) >= 1.0);
-    // Present from the start at 0, so `increase()` sees the first change.
+    // Present from the start at 0, so `increase()` sees the first change; nothing else sent
+    // these reasons or kinds, so they are still exactly 0.
+    for reason in REJECT_REASONS.iter().filter(|r| !["not-json", "unsupported-envelope"].contains(r)) {
+        assert_eq!(s.value("phiguard_messages_rejected_total", &[("reason", reason)]), Some(0.0), "{reason}");
+    }
+    for kind in RECEIVED_KINDS.iter().filter(|k| !["eventbridge_cloudtrail", "unknown"].contains(k)) {
+        assert_eq!(s.value("phiguard_messages_received_total", &[("kind", kind)]), Some(0.0), "{kind}");
+    }
     assert_eq!(s.value("phiguard_messages_retried_total", &[]), Some(0.0));
     assert_eq!(s.value("phiguard_messages_released_total", &[]), Some(0.0));
     assert_eq!(s.value("phiguard_audit_trail_changes_total", &[("event", "DeleteTrail")]), Some(0.0));
