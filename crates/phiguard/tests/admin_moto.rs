@@ -37,6 +37,23 @@ const RECEIVED_KINDS: [&str; 7] = [
     "unknown",
 ];
 
+/// The metric table of docs/metrics.md: name → (type cell, labels cell).
+fn catalogue() -> BTreeMap<String, (String, String)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/metrics.md");
+    let mut out = BTreeMap::new();
+    // The first table; the histogram-bucket table below it has the same first column.
+    for line in std::fs::read_to_string(path).unwrap().lines().take_while(|l| !l.starts_with("## ")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if let [_, name, kind, labels, ..] = cells[..]
+            && let Some(name) = name.strip_prefix("`phiguard_").and_then(|n| n.strip_suffix('`'))
+        {
+            out.insert(format!("phiguard_{name}"), (kind.to_string(), labels.to_string()));
+        }
+    }
+    assert!(out.len() > 10, "parsed the metric table of docs/metrics.md: {out:?}");
+    out
+}
+
 /// Status and body of one request to the admin port.
 fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("admin port accepts connections");
@@ -347,6 +364,24 @@ async fn admin_port_serves_metrics_health_and_log_level() {
         }
         for unit in ["_ms", "_milliseconds", "_minutes", "_hours", "_kb", "_mb"] {
             assert!(!family.contains(unit), "{family}: base units only");
+        }
+    }
+    // Every family served is in the catalogue (docs/metrics.md, which the alert and dashboard
+    // checks read) with the type served, and every label it carries is a catalogued label.
+    let catalogue = catalogue();
+    for (family, kind) in &s.types {
+        let Some((doc_kind, labels)) = catalogue.get(family) else {
+            panic!("{family} is served but not in docs/metrics.md")
+        };
+        assert!(doc_kind.starts_with(kind.as_str()), "{family}: served as {kind}, catalogued as {doc_kind}");
+        let histogram_parts = ["_bucket", "_sum", "_count"].map(|suffix| format!("{family}{suffix}"));
+        for sample in s.samples.iter().filter(|x| &x.name == family || histogram_parts.contains(&x.name)) {
+            for key in sample.labels.keys().filter(|k| *k != "le") {
+                assert!(
+                    labels.contains(&format!("`{key}`")),
+                    "{family}: label {key} not in docs/metrics.md ({labels})"
+                );
+            }
         }
     }
     let queue_names = ["admin-events", "admin-events-dlq"];
