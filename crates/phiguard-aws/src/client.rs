@@ -33,7 +33,11 @@ impl std::fmt::Debug for StaticCredentials {
 /// Build the shared SDK configuration.
 pub async fn sdk_config(settings: &AwsSettings) -> SdkConfig {
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+    // Wrapped so that the STS calls of the credential providers built from this
+    // configuration (IRSA web identity in the default chain, the assume-role providers of
+    // `read::ReaderPool` and of anything else configured from it) are counted too.
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(crate::metrics::CredentialCallMetrics::wrap(http));
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));
     }

@@ -6,14 +6,28 @@
 //! `SdkConfig` cannot carry interceptors, so clients are built with [`client`] (or
 //! [`crate::s3_client`]) instead of `Client::new`; clients derived with
 //! `config().to_builder()` keep the interceptor.
+//!
+//! The SDK's own credential providers (STS AssumeRole for other accounts' reader role,
+//! AssumeRoleWithWebIdentity for IRSA) build their STS clients inside aws-config, where no
+//! interceptor can be attached. They do use the shared configuration's HTTP client, so
+//! [`CredentialCallMetrics`] wraps it: every STS request that did not pass through
+//! [`ApiMetrics`] (which marks its requests) is counted under the same two names.
 
 use aws_config::SdkConfig;
 use aws_sdk_sqs::config::ConfigBag;
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextMut, FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, Metadata};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::{RuntimeComponents, RuntimeComponentsBuilder};
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::byte_stream::ByteStream;
 
 /// Why an AWS API attempt failed, as a metric label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,9 +189,38 @@ pub fn service_label(service: &str) -> String {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ApiMetrics;
 
+/// Request extension: [`ApiMetrics`] counts this attempt, [`CredentialCallMetrics`] must not.
+#[derive(Clone, Copy, Debug)]
+struct Counted;
+
+/// One attempt, and its error class if it failed.
+fn record(service: String, operation: String, error: Option<ErrorClass>) {
+    metrics::counter!("phiguard_aws_api_calls_total", "service" => service.clone(), "operation" => operation.clone())
+        .increment(1);
+    if let Some(class) = error {
+        metrics::counter!(
+            "phiguard_aws_api_errors_total",
+            "service" => service,
+            "operation" => operation,
+            "class" => class.as_str()
+        )
+        .increment(1);
+    }
+}
+
 impl Intercept for ApiMetrics {
     fn name(&self) -> &'static str {
         "PhiguardApiMetrics"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        context.request_mut().add_extension(Counted);
+        Ok(())
     }
 
     fn read_after_attempt(
@@ -190,9 +233,10 @@ impl Intercept for ApiMetrics {
             Some(m) => (service_label(m.service()), m.name().to_string()),
             None => ("unknown".to_string(), "unknown".to_string()),
         };
-        metrics::counter!("phiguard_aws_api_calls_total", "service" => service.clone(), "operation" => operation.clone())
-            .increment(1);
-        let Some(Err(error)) = context.output_or_error() else { return Ok(()) };
+        let Some(Err(error)) = context.output_or_error() else {
+            record(service, operation, None);
+            return Ok(());
+        };
         let response = context.response();
         let failure = if error.is_timeout_error() || error.as_connector_error().is_some_and(|c| c.is_timeout()) {
             Failure::Timeout
@@ -206,16 +250,135 @@ impl Intercept for ApiMetrics {
         let status = response.map(|r| r.status().as_u16());
         let header = response.and_then(|r| r.headers().get("x-amzn-errortype"));
         let body = response.and_then(|r| r.body().bytes());
-        let class = classify(failure, status, error_code(header, body));
-        metrics::counter!(
-            "phiguard_aws_api_errors_total",
-            "service" => service,
-            "operation" => operation,
-            "class" => class.as_str()
-        )
-        .increment(1);
+        record(service, operation, Some(classify(failure, status, error_code(header, body))));
         Ok(())
     }
+}
+
+/// STS operations, as labels (the `Action` of a request is only taken from this list).
+const STS_OPERATIONS: &[&str] = &[
+    "AssumeRole",
+    "AssumeRoleWithWebIdentity",
+    "AssumeRoleWithSAML",
+    "AssumeRoot",
+    "GetSessionToken",
+    "GetFederationToken",
+    "GetCallerIdentity",
+    "GetAccessKeyInfo",
+    "DecodeAuthorizationMessage",
+];
+
+/// The operation of an STS request (AWS query protocol: a form body
+/// `Action=AssumeRole&Version=2011-06-15&...`); `None` for anything else. An action not in
+/// [`STS_OPERATIONS`] is `unknown` (labels stay a closed set).
+pub fn sts_operation(body: &[u8]) -> Option<&'static str> {
+    let body = std::str::from_utf8(body).ok()?;
+    let (mut action, mut sts) = (None, false);
+    for pair in body.split('&') {
+        match pair.split_once('=') {
+            Some(("Action", a)) => action = Some(a),
+            Some(("Version", "2011-06-15")) => sts = true,
+            _ => {}
+        }
+    }
+    let action = action.filter(|_| sts)?;
+    Some(STS_OPERATIONS.iter().copied().find(|o| *o == action).unwrap_or("unknown"))
+}
+
+/// The shared configuration's HTTP client, counting the STS calls aws-config's credential
+/// providers make (see the module docs). Requests [`ApiMetrics`] counted pass through as they
+/// are; so does everything that is not STS (IMDS, the ECS credential endpoint).
+#[derive(Debug)]
+pub struct CredentialCallMetrics {
+    inner: SharedHttpClient,
+}
+
+impl CredentialCallMetrics {
+    pub fn wrap(inner: impl HttpClient + 'static) -> SharedHttpClient {
+        SharedHttpClient::new(CredentialCallMetrics { inner: SharedHttpClient::new(inner) })
+    }
+}
+
+impl HttpClient for CredentialCallMetrics {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        SharedHttpConnector::new(CountingConnector { inner: self.inner.http_connector(settings, components) })
+    }
+
+    fn validate_base_client_config(
+        &self,
+        runtime_components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner.validate_base_client_config(runtime_components, cfg)
+    }
+
+    fn validate_final_config(&self, runtime_components: &RuntimeComponents, cfg: &ConfigBag) -> Result<(), BoxError> {
+        self.inner.validate_final_config(runtime_components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
+}
+
+#[derive(Debug)]
+struct CountingConnector {
+    inner: SharedHttpConnector,
+}
+
+impl HttpConnector for CountingConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let operation = match request.extension::<Counted>() {
+            Some(Counted) => None,
+            None => request.body().bytes().and_then(sts_operation),
+        };
+        let Some(operation) = operation else { return self.inner.call(request) };
+        let sent = self.inner.call(request);
+        HttpConnectorFuture::new(async move {
+            let mut pending = PendingAttempt(Some(operation));
+            let result = sent.await;
+            pending.0 = None;
+            match result {
+                Ok(response) if response.status().is_success() => {
+                    record("sts".into(), operation.into(), None);
+                    Ok(response)
+                }
+                Ok(response) => {
+                    let (response, class) = classify_error_response(response).await?;
+                    record("sts".into(), operation.into(), Some(class));
+                    Ok(response)
+                }
+                Err(e) => {
+                    let failure = if e.is_timeout() { Failure::Timeout } else { Failure::Transport };
+                    record("sts".into(), operation.into(), Some(classify(failure, None, None)));
+                    Err(e)
+                }
+            }
+        })
+    }
+}
+
+/// An attempt abandoned before its answer (the SDK's attempt or operation timeout drops the
+/// connector's future) counts as a timeout, as the interceptor counts it.
+struct PendingAttempt(Option<&'static str>);
+
+impl Drop for PendingAttempt {
+    fn drop(&mut self) {
+        if let Some(operation) = self.0 {
+            record("sts".into(), operation.into(), Some(ErrorClass::Timeout));
+        }
+    }
+}
+
+/// The class of an error response, read from its status and error code. The body is read
+/// into memory (error documents are small) and put back for the SDK to parse.
+async fn classify_error_response(mut response: HttpResponse) -> Result<(HttpResponse, ErrorClass), ConnectorError> {
+    let body = ByteStream::new(response.take_body()).collect().await.map_err(|e| ConnectorError::io(e.into()))?;
+    let body = body.into_bytes();
+    let header = response.headers().get("x-amzn-errortype");
+    let class = classify(Failure::Response, Some(response.status().as_u16()), error_code(header, Some(&body)));
+    *response.body_mut() = SdkBody::from(body);
+    Ok((response, class))
 }
 
 /// A service client from the shared configuration, with [`ApiMetrics`] attached.
@@ -323,6 +486,20 @@ mod tests {
         assert_eq!(error_code(None, Some(b"<html>500 Internal Server Error</html>")), None);
         assert_eq!(error_code(None, Some(&[0xff, 0xfe])), None);
         assert_eq!(error_code(None, None), None);
+    }
+
+    #[test]
+    fn sts_operations_come_from_query_bodies_and_a_closed_list() {
+        let assume = b"Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A222233334444%3Arole%2Fphiguard-reader&RoleSessionName=phiguard-reader";
+        assert_eq!(sts_operation(assume), Some("AssumeRole"));
+        let irsa = b"Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=x&WebIdentityToken=eyJ";
+        assert_eq!(sts_operation(irsa), Some("AssumeRoleWithWebIdentity"));
+        assert_eq!(sts_operation(b"Version=2011-06-15&Action=FutureThing"), Some("unknown"));
+        // Other query-protocol services (SNS, RDS, ...) and JSON bodies are not STS.
+        assert_eq!(sts_operation(b"Action=Publish&Version=2010-03-31&TopicArn=x"), None);
+        assert_eq!(sts_operation(br#"{"QueueUrl":"https://sqs/Action=AssumeRole&Version=2011-06-15"}"#), None);
+        assert_eq!(sts_operation(b""), None);
+        assert_eq!(sts_operation(&[0xff, 0xfe]), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use phiguard_controller::index::FindingsIndex;
-use phiguard_events::{Change, ChangeRecord, EnvelopeKind};
+use phiguard_events::{Change, ChangeRecord, EnvelopeKind, RejectReason};
 
 use crate::report::{Outcome, ResultItem};
 
@@ -46,17 +46,7 @@ pub fn install() -> Result<PrometheusHandle, MetricsError> {
         .install_recorder()
         .map_err(err)?;
     describe();
-    // Series that exist from the start: `increase()` over a series born at its first event
-    // misses that event (no earlier sample), which would hide the first StopLogging.
-    for name in
-        ["phiguard_messages_deleted_total", "phiguard_messages_retried_total", "phiguard_messages_released_total"]
-    {
-        metrics::counter!(name).increment(0);
-    }
-    for event in AUDIT_TRAIL_EVENTS {
-        metrics::counter!("phiguard_audit_trail_changes_total", "event" => *event).increment(0);
-    }
-    metrics::gauge!("phiguard_messages_in_flight").set(0.0);
+    register_zero_series();
     metrics::gauge!(
         "phiguard_build_info",
         "version" => env!("CARGO_PKG_VERSION"),
@@ -64,6 +54,74 @@ pub fn install() -> Result<PrometheusHandle, MetricsError> {
     )
     .set(1.0);
     Ok(handle)
+}
+
+/// Every decode reject reason, as `phiguard_messages_rejected_total{reason}` labels.
+pub const REJECT_REASONS: [RejectReason; 6] = [
+    RejectReason::NotJson,
+    RejectReason::TooLarge,
+    RejectReason::UnsupportedEnvelope,
+    RejectReason::MalformedEnvelope,
+    RejectReason::MalformedConfigurationItem,
+    RejectReason::MalformedCloudTrail,
+];
+
+/// Every envelope a message can arrive in (`Resync` is PhiGuard's own, never a message).
+pub const MESSAGE_ENVELOPES: [EnvelopeKind; 6] = [
+    EnvelopeKind::SnsConfig,
+    EnvelopeKind::EventBridgeConfig,
+    EnvelopeKind::EventBridgeCloudTrail,
+    EnvelopeKind::CloudTrailRecord,
+    EnvelopeKind::CloudTrailLogFile,
+    EnvelopeKind::ConfigurationItem,
+];
+
+/// Fails to compile when a variant is added and the lists above are not told: a reason or
+/// envelope missing from them would have no zero series.
+#[allow(dead_code)]
+fn lists_are_exhaustive(reason: RejectReason, kind: EnvelopeKind) {
+    match reason {
+        RejectReason::NotJson
+        | RejectReason::TooLarge
+        | RejectReason::UnsupportedEnvelope
+        | RejectReason::MalformedEnvelope
+        | RejectReason::MalformedConfigurationItem
+        | RejectReason::MalformedCloudTrail => {}
+    }
+    match kind {
+        EnvelopeKind::SnsConfig
+        | EnvelopeKind::EventBridgeConfig
+        | EnvelopeKind::EventBridgeCloudTrail
+        | EnvelopeKind::CloudTrailRecord
+        | EnvelopeKind::CloudTrailLogFile
+        | EnvelopeKind::ConfigurationItem
+        | EnvelopeKind::Resync => {}
+    }
+}
+
+/// Series that exist from start-up at 0: `increase()`/`rate()` over a series born at its
+/// first event miss that event (there is no earlier sample), which would hide the first
+/// StopLogging or the first rejected message from the alerts. Only closed, small label sets
+/// (6 reasons, 7 kinds, 4 audit events): a label set that depends on the data (an action,
+/// an AWS operation) appears at its first event, and its alert copes with that itself.
+pub fn register_zero_series() {
+    for name in
+        ["phiguard_messages_deleted_total", "phiguard_messages_retried_total", "phiguard_messages_released_total"]
+    {
+        metrics::counter!(name).increment(0);
+    }
+    for reason in REJECT_REASONS {
+        metrics::counter!("phiguard_messages_rejected_total", "reason" => reason.as_str()).increment(0);
+    }
+    // The denominator of the decode-rejection ratio; `unknown` is an undecodable message.
+    let kinds = MESSAGE_ENVELOPES.map(phiguard_aws::sqs::kind_label);
+    for kind in kinds.into_iter().chain(["unknown"]) {
+        metrics::counter!("phiguard_messages_received_total", "kind" => kind).increment(0);
+    }
+    for event in AUDIT_TRAIL_EVENTS {
+        metrics::counter!("phiguard_audit_trail_changes_total", "event" => *event).increment(0);
+    }
+    metrics::gauge!("phiguard_messages_in_flight").set(0.0);
 }
 
 fn describe() {
@@ -274,6 +332,47 @@ mod tests {
         assert_eq!(lag_seconds(Some(earlier), now), Some(30.0));
         assert_eq!(lag_seconds(Some(later), now), Some(0.0));
         assert_eq!(lag_seconds(None, now), None);
+    }
+
+    #[test]
+    fn closed_label_sets_start_at_zero() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, register_zero_series);
+        let text = handle.render();
+        let reasons = [
+            "not-json",
+            "too-large",
+            "unsupported-envelope",
+            "malformed-envelope",
+            "malformed-configuration-item",
+            "malformed-cloudtrail",
+        ];
+        for reason in reasons {
+            let line = format!("phiguard_messages_rejected_total{{reason=\"{reason}\"}} 0");
+            assert!(text.lines().any(|l| l == line), "{line} missing from:\n{text}");
+        }
+        for kind in [
+            "sns_config",
+            "eventbridge_config",
+            "eventbridge_cloudtrail",
+            "cloudtrail_record",
+            "cloudtrail_logfile",
+            "configuration_item",
+            "unknown",
+        ] {
+            let line = format!("phiguard_messages_received_total{{kind=\"{kind}\"}} 0");
+            assert!(text.lines().any(|l| l == line), "{line} missing from:\n{text}");
+        }
+        for event in AUDIT_TRAIL_EVENTS {
+            let line = format!("phiguard_audit_trail_changes_total{{event=\"{event}\"}} 0");
+            assert!(text.lines().any(|l| l == line), "{line} missing from:\n{text}");
+        }
+        // Exactly those: no label set beyond the closed ones (cardinality stays fixed).
+        let series = |name: &str| text.lines().filter(|l| l.starts_with(&format!("{name}{{"))).count();
+        assert_eq!(series("phiguard_messages_rejected_total"), reasons.len());
+        assert_eq!(series("phiguard_messages_received_total"), 7);
+        assert!(!text.contains("resync"), "resync is never a message: {text}");
     }
 
     #[test]

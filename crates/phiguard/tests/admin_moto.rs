@@ -17,6 +17,43 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::json;
 use support::Moto;
 
+/// Every decode reject reason and received kind (docs/metrics.md): closed sets, present at 0
+/// from start-up.
+const REJECT_REASONS: [&str; 6] = [
+    "not-json",
+    "too-large",
+    "unsupported-envelope",
+    "malformed-envelope",
+    "malformed-configuration-item",
+    "malformed-cloudtrail",
+];
+const RECEIVED_KINDS: [&str; 7] = [
+    "sns_config",
+    "eventbridge_config",
+    "eventbridge_cloudtrail",
+    "cloudtrail_record",
+    "cloudtrail_logfile",
+    "configuration_item",
+    "unknown",
+];
+
+/// The metric table of docs/metrics.md: name → (type cell, labels cell).
+fn catalogue() -> BTreeMap<String, (String, String)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/metrics.md");
+    let mut out = BTreeMap::new();
+    // The first table; the histogram-bucket table below it has the same first column.
+    for line in std::fs::read_to_string(path).unwrap().lines().take_while(|l| !l.starts_with("## ")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if let [_, name, kind, labels, ..] = cells[..]
+            && let Some(name) = name.strip_prefix("`phiguard_").and_then(|n| n.strip_suffix('`'))
+        {
+            out.insert(format!("phiguard_{name}"), (kind.to_string(), labels.to_string()));
+        }
+    }
+    assert!(out.len() > 10, "parsed the metric table of docs/metrics.md: {out:?}");
+    out
+}
+
 /// Status and body of one request to the admin port.
 fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("admin port accepts connections");
@@ -227,6 +264,20 @@ async fn admin_port_serves_metrics_health_and_log_level() {
 
     assert_eq!(http(port, "GET", "/healthz", ""), (200, "ok\n".into()));
 
+    // The first scrape already has every closed-set series the alerts take `rate()` or
+    // `increase()` of (whether or not the pipeline has handled anything yet): a series born at
+    // its first event hides that event from them.
+    let first = scrape(port);
+    for reason in REJECT_REASONS {
+        assert!(first.value("phiguard_messages_rejected_total", &[("reason", reason)]).is_some(), "{reason}");
+    }
+    for kind in RECEIVED_KINDS {
+        assert!(first.value("phiguard_messages_received_total", &[("kind", kind)]).is_some(), "{kind}");
+    }
+    for event in ["StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors"] {
+        assert!(first.value("phiguard_audit_trail_changes_total", &[("event", event)]).is_some(), "{event}");
+    }
+
     let tls = [("rule", "s3-bucket-tls-only"), ("resource_type", "AWS::S3::Bucket")];
     let s = scrape_until(port, Duration::from_secs(60), "messages handled", |s| {
         s.get("phiguard_messages_deleted_total", &[]) >= 2.0
@@ -237,7 +288,14 @@ async fn admin_port_serves_metrics_health_and_log_level() {
     assert!(s.get("phiguard_messages_received_total", &[("kind", "unknown")]) >= 2.0);
     assert!(s.get("phiguard_messages_rejected_total", &[("reason", "not-json")]) >= 1.0);
     assert!(s.get("phiguard_messages_rejected_total", &[("reason", "unsupported-envelope")]) >= 1.0);
-    // Present from the start at 0, so `increase()` sees the first change.
+    // Present from the start at 0, so `increase()` sees the first change; nothing else sent
+    // these reasons or kinds, so they are still exactly 0.
+    for reason in REJECT_REASONS.iter().filter(|r| !["not-json", "unsupported-envelope"].contains(r)) {
+        assert_eq!(s.value("phiguard_messages_rejected_total", &[("reason", reason)]), Some(0.0), "{reason}");
+    }
+    for kind in RECEIVED_KINDS.iter().filter(|k| !["eventbridge_cloudtrail", "unknown"].contains(k)) {
+        assert_eq!(s.value("phiguard_messages_received_total", &[("kind", kind)]), Some(0.0), "{kind}");
+    }
     assert_eq!(s.value("phiguard_messages_retried_total", &[]), Some(0.0));
     assert_eq!(s.value("phiguard_messages_released_total", &[]), Some(0.0));
     assert_eq!(s.value("phiguard_audit_trail_changes_total", &[("event", "DeleteTrail")]), Some(0.0));
@@ -306,6 +364,24 @@ async fn admin_port_serves_metrics_health_and_log_level() {
         }
         for unit in ["_ms", "_milliseconds", "_minutes", "_hours", "_kb", "_mb"] {
             assert!(!family.contains(unit), "{family}: base units only");
+        }
+    }
+    // Every family served is in the catalogue (docs/metrics.md, which the alert and dashboard
+    // checks read) with the type served, and every label it carries is a catalogued label.
+    let catalogue = catalogue();
+    for (family, kind) in &s.types {
+        let Some((doc_kind, labels)) = catalogue.get(family) else {
+            panic!("{family} is served but not in docs/metrics.md")
+        };
+        assert!(doc_kind.starts_with(kind.as_str()), "{family}: served as {kind}, catalogued as {doc_kind}");
+        let histogram_parts = ["_bucket", "_sum", "_count"].map(|suffix| format!("{family}{suffix}"));
+        for sample in s.samples.iter().filter(|x| &x.name == family || histogram_parts.contains(&x.name)) {
+            for key in sample.labels.keys().filter(|k| *k != "le") {
+                assert!(
+                    labels.contains(&format!("`{key}`")),
+                    "{family}: label {key} not in docs/metrics.md ({labels})"
+                );
+            }
         }
     }
     let queue_names = ["admin-events", "admin-events-dlq"];

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::Api;
-use kube::api::{ListParams, PostParams};
+use kube::api::{ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use tools::helm;
 
@@ -225,11 +225,7 @@ fn monitoring_objects_render_only_when_the_api_exists_or_forced() {
         (find(&d, "ServiceMonitor").len(), find(&d, "PrometheusRule").len())
     };
     assert_eq!(kinds(&template(&required())), (0, 0), "no monitoring.coreos.com/v1: nothing rendered");
-    let mut detected = required();
-    for k in ["ServiceMonitor", "PrometheusRule"] {
-        detected.push("--api-versions".into());
-        detected.push(format!("monitoring.coreos.com/v1/{k}"));
-    }
+    let detected = [required(), monitoring_api_versions()].concat();
     let with_api = template(&detected);
     assert_eq!(kinds(&with_api), (1, 1), "the API is served: both rendered");
     let forced = template(&cases().into_iter().find(|(n, _)| *n == "monitoring-forced").unwrap().1);
@@ -459,15 +455,86 @@ async fn wait_for_crd(client: &kube::Client) {
     panic!("the chart's CRD was not served within 20 s");
 }
 
-/// The rendered manifests (minus monitoring.coreos.com kinds, whose CRDs are not installed
-/// here) are accepted by a real API server by server-side apply (unknown or misplaced fields
-/// fail), the CRD serves policies, a pod made from the Deployment's template is admitted
-/// under the restricted Pod Security Standard, and the chart's ServiceAccount may do what the
-/// operator does and no more.
+/// The Prometheus Operator's CRDs the chart's monitoring objects need
+/// (`deploy/crds/third-party/prometheus-operator/`, pinned and refreshed from the Go module
+/// proxy): applied, then waited for until their kinds are served.
+async fn install_monitoring_crds(env: &envtest::Envtest) {
+    let dir = root().join("deploy/crds/third-party/prometheus-operator");
+    for kind in ["servicemonitors", "prometheusrules"] {
+        let file = dir.join(format!("monitoring.coreos.com_{kind}.yaml"));
+        env.apply_yaml(&std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))).await;
+    }
+    let client = env.client();
+    for kind in ["ServiceMonitor", "PrometheusRule"] {
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &monitoring_resource(kind));
+        let mut served = false;
+        for _ in 0..100 {
+            if api.list(&ListParams::default().limit(1)).await.is_ok() {
+                served = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(served, "monitoring.coreos.com/v1 {kind} not served within 20 s of applying its CRD");
+    }
+}
+
+fn monitoring_resource(kind: &str) -> ApiResource {
+    let plural = match kind {
+        "ServiceMonitor" => "servicemonitors",
+        "PrometheusRule" => "prometheusrules",
+        other => panic!("not a monitoring kind the chart renders: {other}"),
+    };
+    ApiResource {
+        group: "monitoring.coreos.com".into(),
+        version: "v1".into(),
+        api_version: "monitoring.coreos.com/v1".into(),
+        kind: kind.into(),
+        plural: plural.into(),
+    }
+}
+
+/// Server-side apply one monitoring.coreos.com object with strict field validation: an
+/// unknown field, a wrong type or a value outside the CRD's OpenAPI schema is an error.
+async fn apply_monitoring(client: &kube::Client, obj: &Value) -> Result<DynamicObject, kube::Error> {
+    let kind = obj["kind"].as_str().expect("kind");
+    let ns = obj["metadata"]["namespace"].as_str().expect("the chart namespaces its monitoring objects");
+    let name = obj["metadata"]["name"].as_str().expect("name");
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &monitoring_resource(kind));
+    api.patch(name, &PatchParams::apply("phiguard-tests").validation_strict(), &Patch::Apply(obj)).await
+}
+
+/// `want` is contained in `got`: every field of `want` is in `got` with the same value (the
+/// server may add defaults, but must not have pruned or changed anything).
+fn contained(want: &Value, got: &Value) -> bool {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => w.iter().all(|(k, v)| g.get(k).is_some_and(|gv| contained(v, gv))),
+        (Value::Array(w), Value::Array(g)) => w.len() == g.len() && w.iter().zip(g).all(|(a, b)| contained(a, b)),
+        _ => want == got,
+    }
+}
+
+/// `--api-versions` for a cluster that serves the Prometheus Operator's kinds (what `helm
+/// install` sees there; the chart detects them through `.Capabilities`).
+fn monitoring_api_versions() -> Vec<String> {
+    ["ServiceMonitor", "PrometheusRule"]
+        .iter()
+        .flat_map(|k| ["--api-versions".to_string(), format!("monitoring.coreos.com/v1/{k}")])
+        .collect()
+}
+
+/// The rendered manifests are accepted by a real API server by server-side apply (unknown or
+/// misplaced fields fail), including the ServiceMonitor and PrometheusRule once the Prometheus
+/// Operator's CRDs are installed (rendered by detection for one release, by `force` for
+/// another; validated strictly against the CRDs' schemas, and a broken one is rejected), the
+/// CRD serves policies, a pod made from the Deployment's template is admitted under the
+/// restricted Pod Security Standard, and the chart's ServiceAccount may do what the operator
+/// does and no more.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rendered_manifests_are_accepted_by_a_real_apiserver() {
     let env = envtest::Envtest::start().await;
     let client = env.client();
+    install_monitoring_crds(&env).await;
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let restricted = |name: &str| -> Namespace {
         serde_json::from_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {
@@ -476,23 +543,45 @@ async fn rendered_manifests_are_accepted_by_a_real_apiserver() {
         }}}))
         .unwrap()
     };
-    // (release, namespace, values)
-    let installs: Vec<(&str, &str, Vec<String>)> = vec![
-        ("phiguard", "phiguard", required()),
-        ("org", "phiguard-org", vec!["-f".into(), "charts/phiguard/examples/multi-account.yaml".into()]),
-        ("every", "phiguard-every", vec!["-f".into(), "charts/tests/values/all-options.yaml".into()]),
+    // (release, namespace, values, monitoring objects expected)
+    let installs: Vec<(&str, &str, Vec<String>, bool)> = vec![
+        ("phiguard", "phiguard", [required(), monitoring_api_versions()].concat(), true),
+        ("org", "phiguard-org", vec!["-f".into(), "charts/phiguard/examples/multi-account.yaml".into()], false),
+        // all-options forces both (no --api-versions).
+        ("every", "phiguard-every", vec!["-f".into(), "charts/tests/values/all-options.yaml".into()], true),
     ];
-    for (release, ns, values) in &installs {
+    let mut monitoring_objects = Vec::new();
+    for (release, ns, values, monitoring) in &installs {
         namespaces.create(&PostParams::default(), &restricted(ns)).await.expect("create namespace");
         let rendered = template_in(release, ns, values).unwrap();
-        let kept: Vec<String> = rendered
-            .split("\n---\n")
-            .filter(|d| !d.contains("\nkind: ServiceMonitor\n") && !d.contains("\nkind: PrometheusRule\n"))
-            .map(str::to_string)
-            .collect();
+        let is_monitoring = |d: &str| d.contains("\nkind: ServiceMonitor\n") || d.contains("\nkind: PrometheusRule\n");
+        let kept: Vec<String> = rendered.split("\n---\n").filter(|d| !is_monitoring(d)).map(str::to_string).collect();
         let stored = env.apply_yaml(&kept.join("\n---\n")).await;
         assert!(stored.iter().any(|o| o.types.as_ref().is_some_and(|t| t.kind == "Deployment")), "{release}: applied");
         wait_for_crd(&client).await;
+
+        // The monitoring objects, strictly validated against the Prometheus Operator's CRDs.
+        let all = docs(&rendered);
+        let mut kinds = Vec::new();
+        for obj in all.iter().filter(|d| d["kind"] == "ServiceMonitor" || d["kind"] == "PrometheusRule") {
+            let kind = obj["kind"].as_str().unwrap().to_string();
+            let stored = apply_monitoring(&client, obj)
+                .await
+                .unwrap_or_else(|e| panic!("{release}: the apiserver rejects the chart's {kind}: {e}"));
+            let stored = serde_json::to_value(&stored).unwrap();
+            assert!(
+                contained(&obj["spec"], &stored["spec"]),
+                "{release}: the stored {kind} lost or changed fields (pruned by the CRD schema?)\nrendered: {}\nstored: {}",
+                obj["spec"],
+                stored["spec"]
+            );
+            kinds.push(kind);
+            monitoring_objects.push(obj.clone());
+        }
+        kinds.sort();
+        let expected: Vec<String> =
+            if *monitoring { vec!["PrometheusRule".into(), "ServiceMonitor".into()] } else { Vec::new() };
+        assert_eq!(kinds, expected, "{release}: monitoring objects rendered and applied");
 
         // What a ReplicaSet would create: the API server's PodSecurity admission judges it.
         let dep = one(&docs(&rendered), "Deployment").clone();
@@ -521,6 +610,47 @@ async fn rendered_manifests_are_accepted_by_a_real_apiserver() {
     let err = pods.create(&PostParams::default(), &bad).await.expect_err("restricted rejects privilege escalation");
     assert!(err.to_string().contains("allowPrivilegeEscalation"), "{err}");
 
+    // Negative controls: the same validation rejects a broken ServiceMonitor and PrometheusRule
+    // (so the acceptance above means the schema was checked, not skipped).
+    let rule = monitoring_objects.iter().find(|o| o["kind"] == "PrometheusRule").expect("a PrometheusRule");
+    let monitor = monitoring_objects.iter().find(|o| o["kind"] == "ServiceMonitor").expect("a ServiceMonitor");
+    let broken: Vec<(&str, Value, &str)> = vec![
+        (
+            "a rule duration in words",
+            with(rule, "broken-for", |o| o["spec"]["groups"][0]["rules"][0]["for"] = json!("10 minutes")),
+            "rules[0].for",
+        ),
+        (
+            "a rule without expr",
+            with(rule, "broken-expr", |o| {
+                o["spec"]["groups"][0]["rules"][0].as_object_mut().unwrap().remove("expr");
+            }),
+            "rules[0].expr",
+        ),
+        (
+            "a misspelt field",
+            with(monitor, "broken-field", |o| o["spec"]["endpoints"][0]["intervall"] = json!("30s")),
+            "endpoints[0].intervall",
+        ),
+        (
+            "a port number where a port name goes",
+            with(monitor, "broken-port", |o| o["spec"]["endpoints"][0]["port"] = json!(9090)),
+            "endpoints[0].port",
+        ),
+    ];
+    for (what, obj, field) in broken {
+        match apply_monitoring(&client, &obj).await {
+            // Schema violations are 422 Invalid; an undeclared field under server-side apply
+            // is a 500 "field not declared in schema" (kube-apiserver builds the typed patch
+            // before validating). Either way nothing is stored, and the message names the field.
+            Err(kube::Error::Api(e)) => {
+                assert!(e.message.contains(field), "{what}: rejected, but not for `{field}`: {}", e.message)
+            }
+            Ok(_) => panic!("{what}: the apiserver accepted it"),
+            Err(other) => panic!("{what}: expected the apiserver to reject it, got {other:?}"),
+        }
+    }
+
     // The CRD the chart installed serves policies.
     let example = std::fs::read_to_string(root().join("deploy/examples/policies/phi-workloads.yaml")).unwrap();
     env.apply_yaml(&example).await;
@@ -543,6 +673,14 @@ async fn rendered_manifests_are_accepted_by_a_real_apiserver() {
     let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(sa.clone(), "phiguard");
     assert_forbidden(secrets.list(&ListParams::default()).await.map(|_| ()), "listing secrets");
     assert_forbidden(policies.delete("phi-workloads", &Default::default()).await.map(|_| ()), "deleting a policy");
+}
+
+/// A copy of `obj` named `name` with `edit` applied.
+fn with(obj: &Value, name: &str, edit: impl FnOnce(&mut Value)) -> Value {
+    let mut o = obj.clone();
+    o["metadata"]["name"] = json!(name);
+    edit(&mut o);
+    o
 }
 
 fn assert_forbidden(result: Result<(), kube::Error>, what: &str) {
