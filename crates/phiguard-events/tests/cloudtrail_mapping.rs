@@ -958,3 +958,70 @@ fn record_level_filters_and_fields() {
     assert_eq!(r.time, None);
     assert_eq!(s3_model(partial(&r)).default_encryption, None);
 }
+
+/// Tag changes outside S3 name only the keys touched (and, for additions, their values): each
+/// maps to its resource with nothing known about its tags, so the live read brings the whole
+/// set and the PHI-in-tags rule sees a value that just arrived.
+#[test]
+fn tag_events_point_at_their_resource_for_a_live_read() {
+    let url = "https://sqs.us-east-1.amazonaws.com/123456789012/intake";
+    let cases = [
+        ("sqs.amazonaws.com", "TagQueue", json!({"queueUrl": url, "tags": {"owner": "x"}}), T::SqsQueue, url),
+        ("sqs.amazonaws.com", "UntagQueue", json!({"queueUrl": url, "tagKeys": ["owner"]}), T::SqsQueue, url),
+        (
+            "sns.amazonaws.com",
+            "TagResource",
+            json!({"resourceArn": "arn:aws:sns:us-east-1:123456789012:alerts", "tags": [{"key": "k", "value": "v"}]}),
+            T::SnsTopic,
+            "arn:aws:sns:us-east-1:123456789012:alerts",
+        ),
+        (
+            "dynamodb.amazonaws.com",
+            "TagResource",
+            json!({"resourceArn": "arn:aws:dynamodb:us-east-1:123456789012:table/claims", "tags": [{"key": "k", "value": "v"}]}),
+            T::DynamoDbTable,
+            "claims",
+        ),
+        (
+            "dynamodb.amazonaws.com",
+            "UntagResource",
+            json!({"resourceArn": "arn:aws:dynamodb:us-east-1:123456789012:table/claims", "tagKeys": ["k"]}),
+            T::DynamoDbTable,
+            "claims",
+        ),
+        (
+            "kms.amazonaws.com",
+            "TagResource",
+            json!({"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "tags": [{"tagKey": "k", "tagValue": "v"}]}),
+            T::KmsKey,
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+        ),
+        (
+            "kinesis.amazonaws.com",
+            "AddTagsToStream",
+            json!({"streamName": "hl7", "tags": {"k": "v"}}),
+            T::KinesisStream,
+            "hl7",
+        ),
+        (
+            "kinesis.amazonaws.com",
+            "RemoveTagsFromStream",
+            json!({"streamName": "hl7", "tagKeys": ["k"]}),
+            T::KinesisStream,
+            "hl7",
+        ),
+    ];
+    for (source, name, request, resource_type, id) in cases {
+        let r = ct_partial(source, name, request, Value::Null);
+        assert_eq!((r.resource_type, r.id.as_str()), (resource_type.clone(), id), "{source} {name}");
+        assert_eq!(r.tags, None, "{source} {name}: tags come from the live read, not the event");
+        assert_eq!(r.model, Model::empty_for(&resource_type), "{source} {name}: the event says nothing else");
+    }
+    // A DynamoDB backup is tagged through the same call; it is not a table.
+    let backup = json!({"resourceArn": "arn:aws:dynamodb:us-east-1:123456789012:table/claims/backup/0160"});
+    assert_eq!(
+        ct_ignored("dynamodb.amazonaws.com", "TagResource", backup, Value::Null),
+        reason::RESOURCE_NOT_IDENTIFIED
+    );
+    assert_eq!(ct_ignored("sqs.amazonaws.com", "TagQueue", json!({}), Value::Null), reason::RESOURCE_NOT_IDENTIFIED);
+}

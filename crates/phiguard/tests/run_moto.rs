@@ -302,3 +302,49 @@ async fn scan_enumerates_and_judges_what_the_policies_scope() {
     assert!(stderr.contains("scan: 2 listed, 2 evaluated, 0 errors"), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A tag put on a queue names only the keys it touched: the queue is read live, and a
+/// PHI-looking value that just arrived is found (before, only the next resync saw it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_change_is_read_live_and_a_phi_looking_value_is_found() {
+    let moto = Moto::start();
+    let sqs = moto.sqs().await;
+    let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
+    let intake = sqs.create_queue().queue_name("lab-intake").send().await.unwrap().queue_url.unwrap();
+    sqs.tag_queue().queue_url(&intake).tags("contact", "Jane Roe SSN 078-05-1120").send().await.unwrap();
+    let tagged = json!({
+        "version": "0", "id": "eb-tag-1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.sqs",
+        "account": "123456789012", "time": "2026-11-28T12:02:00Z", "region": "us-east-1", "resources": [],
+        "detail": {
+            "eventVersion": "1.09", "eventTime": "2026-11-28T12:02:00Z", "eventSource": "sqs.amazonaws.com",
+            "eventName": "TagQueue", "awsRegion": "us-east-1",
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ci/deploy", "accountId": "123456789012"},
+            "requestParameters": {"queueUrl": intake, "tags": {"contact": "HIDDEN_DUE_TO_SECURITY_REASONS"}},
+            "responseElements": null, "eventID": "ct-tag-1", "readOnly": false, "eventType": "AwsApiCall",
+            "managementEvent": true, "recipientAccountId": "123456789012"
+        }
+    });
+    sqs.send_message().queue_url(&url).message_body(tagged.to_string()).send().await.unwrap();
+
+    let findings = std::env::temp_dir().join(format!("phiguard-run-tags-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&findings);
+    let out = Command::new(env!("CARGO_BIN_EXE_phiguard"))
+        .args(["run", "--queue-url", &url, "--endpoint-url", &moto.endpoint, "--region", "us-east-1", "--until-idle"])
+        .args(["--as-of", "2026-11-29", "--findings", findings.to_str().unwrap()])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "phiguard run failed: {stderr}");
+    let lines: Vec<Value> =
+        std::fs::read_to_string(&findings).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let phi = lines
+        .iter()
+        .find(|l| l["rule"] == "phi-in-tags" && l["resource"]["id"] == intake.as_str())
+        .unwrap_or_else(|| panic!("a phi-in-tags finding for the queue in {lines:#?}"));
+    assert_eq!((phi["status"].as_str(), phi["source"].as_str()), (Some("fail"), Some("live-read")));
+    assert_eq!(phi["event"]["name"], "TagQueue");
+    assert_eq!(support::queue_depth(&sqs, &url).await, (0, 0), "the message was deleted after its work");
+    std::fs::remove_file(&findings).ok();
+}

@@ -17,8 +17,13 @@ pub(super) fn map(ev: &Event<'_>) -> Mapped {
             | "UpdateContinuousBackups"
             | "RestoreTableFromBackup"
             | "RestoreTableToPointInTime"
+            | "TagResource"
+            | "UntagResource"
     ) {
         return None;
+    }
+    if matches!(ev.name, "TagResource" | "UntagResource") {
+        return Some(tagged(ev));
     }
     let desc = any_of(ev.response, &["tableDescription", "TableDescription"]);
     let name = ev
@@ -73,5 +78,26 @@ fn specification(s: &Value) -> Option<Encryption> {
             _ => Some(Encryption::Kms { key: str_at(s, "kMSMasterKeyId").map(str::to_string) }),
         },
         false => Some(Encryption::ServiceManaged),
+    }
+}
+
+/// Tags changed on a table (a PHI-looking value may have arrived). The event names only the
+/// keys touched, so the live read supplies the whole set. Backups and streams are tagged
+/// through the same call; they are not tables.
+fn tagged(ev: &Event<'_>) -> Vec<crate::record::Change> {
+    let Some(arn) = ev.req_str("resourceArn") else {
+        return vec![ev.not_identified("no `resourceArn`")];
+    };
+    let table = crate::arn::parse(arn)
+        .and_then(|p| p.resource.strip_prefix("table/"))
+        .filter(|name| !name.is_empty() && !name.contains('/'));
+    match table {
+        Some(name) => {
+            vec![partial(
+                ev.resource(T::DynamoDbTable, name, Some(arn.to_string())),
+                Model::DynamoDbTable(DynamoDbTable::default()),
+            )]
+        }
+        None => vec![ev.not_identified("tagged resource is not a table")],
     }
 }

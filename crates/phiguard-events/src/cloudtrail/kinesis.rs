@@ -7,7 +7,15 @@ use crate::adapters::kinesis as adapter;
 use crate::arn;
 
 pub(super) fn map(ev: &Event<'_>) -> Mapped {
-    if !matches!(ev.name, "CreateStream" | "DeleteStream" | "StartStreamEncryption" | "StopStreamEncryption") {
+    if !matches!(
+        ev.name,
+        "CreateStream"
+            | "DeleteStream"
+            | "StartStreamEncryption"
+            | "StopStreamEncryption"
+            | "AddTagsToStream"
+            | "RemoveTagsFromStream"
+    ) {
         return None;
     }
     let given_arn = ev.req_str("streamARN");
@@ -33,6 +41,8 @@ pub(super) fn map(ev: &Event<'_>) -> Mapped {
                 .or(Some(Encryption::Kms { key: ev.req_str("keyId").map(str::to_string) }));
             ev.resource(T::KinesisStream, name, stream_arn)
         }
+        // Tags changed: the event names only the keys touched; the live read has the set.
+        "AddTagsToStream" | "RemoveTagsFromStream" => ev.resource(T::KinesisStream, name, stream_arn),
         _ => {
             m.encryption = Some(Encryption::Off);
             ev.resource(T::KinesisStream, name, stream_arn)

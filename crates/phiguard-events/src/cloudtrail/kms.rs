@@ -18,7 +18,8 @@ pub(super) fn map(ev: &Event<'_>) -> Mapped {
         "ScheduleKeyDeletion" => m.key_state = Some("PendingDeletion".to_string()),
         "CancelKeyDeletion" | "DisableKey" => m.key_state = Some("Disabled".to_string()),
         "EnableKey" => m.key_state = Some("Enabled".to_string()),
-        "CreateKey" => {}
+        // Tags changed: the live read supplies the whole set.
+        "CreateKey" | "TagResource" | "UntagResource" => {}
         _ => return None,
     }
     let metadata = ev.resp("keyMetadata");

@@ -7,12 +7,13 @@ use super::{Event, Mapped, partial};
 use crate::adapters::sns as adapter;
 
 pub(super) fn map(ev: &Event<'_>) -> Mapped {
-    if !matches!(ev.name, "CreateTopic" | "SetTopicAttributes" | "DeleteTopic") {
+    if !matches!(ev.name, "CreateTopic" | "SetTopicAttributes" | "DeleteTopic" | "TagResource" | "UntagResource") {
         return None;
     }
     let topic_arn = ev
         .resp_str("topicArn")
         .or_else(|| ev.req_str("topicArn"))
+        .or_else(|| ev.req_str("resourceArn"))
         .map(str::to_string)
         .or_else(|| ev.req_str("name").and_then(|n| ev.arn("sns", n)));
     let Some(topic_arn) = topic_arn else {
@@ -22,6 +23,10 @@ pub(super) fn map(ev: &Event<'_>) -> Mapped {
         return Some(vec![ev.deleted(T::SnsTopic, &topic_arn, Some(topic_arn.clone()))]);
     }
     let mut m = SnsTopic::default();
+    if matches!(ev.name, "TagResource" | "UntagResource") {
+        // Tags changed: the live read supplies the whole set.
+        return Some(vec![partial(ev.resource(T::SnsTopic, &topic_arn, Some(topic_arn.clone())), Model::SnsTopic(m))]);
+    }
     let res = if ev.name == "CreateTopic" {
         let mut res = ev.created(T::SnsTopic, &topic_arn, Some(topic_arn.clone()));
         let attributes = ev.req("attributes").unwrap_or(&Value::Null);

@@ -10,7 +10,7 @@ use crate::defaults::{SQS_DEFAULT_ENCRYPTION, before, day};
 use crate::lenient::{bool_at, get, str_at};
 
 pub(super) fn map(ev: &Event<'_>) -> Mapped {
-    if !matches!(ev.name, "CreateQueue" | "SetQueueAttributes" | "DeleteQueue") {
+    if !matches!(ev.name, "CreateQueue" | "SetQueueAttributes" | "DeleteQueue" | "TagQueue" | "UntagQueue") {
         return None;
     }
     let url = ev.resp_str("queueUrl").or_else(|| ev.req_str("queueUrl")).map(str::to_string).or_else(|| {
@@ -28,6 +28,11 @@ pub(super) fn map(ev: &Event<'_>) -> Mapped {
     });
     if ev.name == "DeleteQueue" {
         return Some(vec![ev.deleted(T::SqsQueue, &url, queue_arn)]);
+    }
+    if matches!(ev.name, "TagQueue" | "UntagQueue") {
+        // Tags changed (a PHI-looking value may have arrived): the event names only the keys
+        // touched, so the live read supplies the whole set.
+        return Some(vec![partial(ev.resource(T::SqsQueue, &url, queue_arn), Model::SqsQueue(SqsQueue::default()))]);
     }
     let attributes = ev.req("attributes").unwrap_or(&Value::Null);
     let mut m = SqsQueue { encryption: None, policy: get(attributes, "Policy").and_then(parse_policy) };
