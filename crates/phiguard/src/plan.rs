@@ -183,7 +183,9 @@ impl RemediationHandle {
         // worker is behind is seen again by the next event or resync.
         if self.tx.try_send(Batch { policies, triggers, resync, today }).is_err() {
             self.pending.fetch_sub(1, Ordering::SeqCst);
-            tracing::warn!("remediation worker is behind; triggers dropped (the next event or resync brings them back)");
+            tracing::warn!(
+                "remediation worker is behind; triggers dropped (the next event or resync brings them back)"
+            );
         }
     }
 
@@ -234,7 +236,8 @@ pub fn remediator(
     if let Some(path) = &opts.history {
         sinks.push(Arc::new(phiguard_remediate::JsonlHistory::new(path)));
     }
-    let r = Remediator::new(readers, config, aws, opts.settings.clone(), sinks).with_role_template(opts.role_template.clone());
+    let r = Remediator::new(readers, config, aws, opts.settings.clone(), sinks)
+        .with_role_template(opts.role_template.clone());
     match leading {
         Some(gate) => r.with_leadership(gate),
         None => r,
@@ -279,11 +282,12 @@ pub fn spawn_worker(w: Wiring) -> RemediationHandle {
                     // evaluates (and remediates) those resources itself.
                     if !w.remediator.leading() {
                         if !lost_logged {
-                            tracing::warn!("not the leader any more: queued remediation dropped");
+                            tracing::warn!("leadership not confirmed: queued remediation dropped");
                             lost_logged = true;
                         }
                         break;
                     }
+                    lost_logged = false;
                     let Some(policy) = batch.policies.iter().find(|p| p.name == policy) else { continue };
                     w.remediator.remediate(Trigger { policy, rule, target, source, today: batch.today }).await;
                 }

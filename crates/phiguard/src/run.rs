@@ -395,10 +395,19 @@ pub async fn serve(
     let remediation = match &opts.remediation {
         None => None,
         Some(r) => {
-            let leading = cluster_parts.as_ref().and_then(|(_, _, l)| l.clone()).map(|rx| {
-                let gate: phiguard_remediate::Gate = std::sync::Arc::new(move || *rx.borrow());
-                gate
-            });
+            let leading = match (&opts.cluster, cluster_parts.as_ref().and_then(|(_, _, l)| l.clone())) {
+                (Some(ClusterOptions { client, lease: Some(lease), .. }), Some(rx)) => {
+                    // The lease manager's say-so, and a renewal seen within the lease duration
+                    // (it keeps saying "leading" while the API server is unreachable).
+                    let every = Duration::from_secs((lease.grace_seconds / 2).max(1));
+                    let clock = phiguard_controller::leader::confirm(client.clone(), lease, every, stop.clone()).await;
+                    Some(std::sync::Arc::new(move || {
+                        *rx.borrow()
+                            && phiguard_controller::leader::confirmed(&clock, jiff::Timestamp::now().as_millisecond())
+                    }) as phiguard_remediate::Gate)
+                }
+                _ => None,
+            };
             let kube = cluster_parts.as_ref().map(|(shared, _, _)| shared.clone());
             let (exec_config, remediation_readers) = opts.aws.pool().await;
             let remediator = crate::plan::remediator(

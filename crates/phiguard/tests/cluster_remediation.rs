@@ -45,10 +45,7 @@ fn start_operator(
         shutdown_grace: Duration::from_secs(5),
         resync: None,
         remediation: Some(RemediationOptions {
-            settings: phiguard_remediate::Settings {
-                verify_pause: Duration::from_millis(100),
-                ..Default::default()
-            },
+            settings: phiguard_remediate::Settings { verify_pause: Duration::from_millis(100), ..Default::default() },
             status_interval: Duration::from_millis(300),
             ..Default::default()
         }),
@@ -103,7 +100,10 @@ async fn remediation_shows_as_events_and_a_spent_budget_as_a_condition() {
     policies
         .create(
             &PostParams::default(),
-            &policy("phi-dry", json!({"scope": {"resourceTypes": ["AWS::S3::Bucket"]}, "remediation": {"mode": "dryRun"}})),
+            &policy(
+                "phi-dry",
+                json!({"scope": {"resourceTypes": ["AWS::S3::Bucket"]}, "remediation": {"mode": "dryRun"}}),
+            ),
         )
         .await
         .unwrap();
@@ -112,7 +112,10 @@ async fn remediation_shows_as_events_and_a_spent_budget_as_a_condition() {
     sqs.send_message().queue_url(&url).message_body(bucket_event("radiology-scans", "e-1")).send().await.unwrap();
     let planned = eventually("a RemediationPlanned event on phi-dry", WAIT, || async {
         let events = remediation_events(&admin, "phi-dry").await;
-        events.iter().any(|(reason, note)| reason == "RemediationPlanned" && note.contains("s3-bucket-default-encryption")).then_some(events)
+        events
+            .iter()
+            .any(|(reason, note)| reason == "RemediationPlanned" && note.contains("s3-bucket-default-encryption"))
+            .then_some(events)
     })
     .await;
     assert!(planned.iter().all(|(reason, _)| reason == "RemediationPlanned"), "{planned:?}");
@@ -166,7 +169,9 @@ async fn remediation_shows_as_events_and_a_spent_budget_as_a_condition() {
     // The skipped fix is an event too, and exactly one of the two fixes was made.
     let skipped = remediation_events(&admin, "phi-enforce").await;
     assert!(
-        skipped.iter().any(|(reason, n)| reason == "RemediationSkipped" && n.contains("per-policy hourly budget spent")),
+        skipped
+            .iter()
+            .any(|(reason, n)| reason == "RemediationSkipped" && n.contains("per-policy hourly budget spent")),
         "{skipped:?}"
     );
     let encrypted = s3.get_bucket_encryption().bucket("radiology-scans").send().await.is_ok();

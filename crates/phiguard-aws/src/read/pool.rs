@@ -53,7 +53,13 @@ impl AccountConfigs {
         role_template: Option<String>,
         session_name: impl Into<String>,
     ) -> AccountConfigs {
-        AccountConfigs { base, home_account, role_template, session_name: session_name.into(), configs: Mutex::default() }
+        AccountConfigs {
+            base,
+            home_account,
+            role_template,
+            session_name: session_name.into(),
+            configs: Mutex::default(),
+        }
     }
 
     pub fn home_account(&self) -> Option<&str> {
