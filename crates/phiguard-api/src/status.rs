@@ -30,6 +30,22 @@ pub struct HipaaPolicyStatus {
     /// How many violations did not fit in `violations`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub violations_omitted: u64,
+    /// The remediation budget, on policies that enforce (the `RemediationThrottled`
+    /// condition says whether it is spent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<RemediationStatus>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RemediationStatus {
+    /// Changes the policy may still make in the current sliding hour (`maxActionsPerHour`
+    /// minus the changes of the last hour).
+    pub actions_remaining_this_hour: u32,
+    /// While a budget is spent: when it has room again (RFC 3339). Absent when it resets with
+    /// the next resync pass or never (a limit of 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_resets_at: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -13,6 +13,8 @@ pub fn files() -> Vec<(&'static str, String)> {
         ("phiguard-events.template.json", pretty(cloudformation())),
         ("iam-phiguard-reader.json", pretty(reader_policy())),
         ("iam-phiguard-setup.json", pretty(setup_policy())),
+        ("iam-phiguard-assume-remediator.json", pretty(assume_remediator_policy())),
+        ("remediator-trust-policy.json", pretty(remediator_trust_policy())),
     ]
 }
 
@@ -114,6 +116,39 @@ pub fn reader_policy() -> Value {
     });
     policy["Statement"].as_array_mut().expect("statements").extend(reads);
     policy
+}
+
+/// Added to PhiGuard's own role only where remediation acts in other accounts
+/// (`--remediator-role-template`): assume the remediator role there. Kept out of the reader
+/// policy (read-only stays the default) and out of the remediator policy (a remediator role
+/// must not chain into other accounts).
+pub fn assume_remediator_policy() -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "RemediateOtherAccounts",
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": "arn:aws:iam::*:role/phiguard-remediator"
+        }]
+    })
+}
+
+/// Trust policy of the `phiguard-remediator` role in each member account (with
+/// `iam-phiguard-remediator.json` attached): only PhiGuard's own role (replace the example
+/// account and role name), and only with PhiGuard's remediation session name, which CloudTrail
+/// then shows on every change it makes (`--own-principal`).
+pub fn remediator_trust_policy() -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "PhiGuardRemediationOnly",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111111111111:role/phiguard"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:RoleSessionName": "phiguard-remediator"}}
+        }]
+    })
 }
 
 /// What `phiguard setup` needs (run once by a platform engineer, not by the operator).

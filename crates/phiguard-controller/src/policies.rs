@@ -42,6 +42,8 @@ pub struct Shared {
     pub policies_changed: Notify,
     /// Kubernetes Events waiting to be published (remediation attempts are recorded here).
     pub events: crate::events::EventQueue,
+    /// Remediation budgets of policies that enforce, as the remediation worker reports them.
+    pub remediation: Mutex<BTreeMap<String, crate::status::BudgetState>>,
     /// The findings index holds a full evaluation (the first resync finished, or there is
     /// none). Until then valid policies' status and reports are not written: a restarted
     /// operator's empty index would flap `Compliant` and delete reports.
@@ -61,6 +63,21 @@ impl Shared {
 
     pub fn is_primed(&self) -> bool {
         self.primed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Report a policy's remediation budget (`None`: the policy does not enforce). Its status
+    /// is rewritten only when this changes.
+    pub fn set_remediation_budget(&self, policy: &str, budget: Option<crate::status::BudgetState>) {
+        let mut all = self.remediation.lock().unwrap_or_else(|e| e.into_inner());
+        if all.get(policy) == budget.as_ref() {
+            return;
+        }
+        match budget {
+            Some(b) => all.insert(policy.to_string(), b),
+            None => all.remove(policy),
+        };
+        drop(all);
+        self.index.lock().unwrap_or_else(|e| e.into_inner()).mark_dirty(policy);
     }
 }
 

@@ -16,7 +16,7 @@ use tracing::{debug, info, warn};
 use crate::events::EventConfig;
 use crate::policies::Shared;
 use crate::reports::{MANAGED_BY, Owner, POLICY_ANNOTATION, ReportFormat, build_reports};
-use crate::status::{Compiled, FIELD_MANAGER, apply_body, build_status};
+use crate::status::{Compiled, FIELD_MANAGER, add_remediation, apply_body, build_status};
 
 #[derive(Debug, Default)]
 pub struct WriteStats {
@@ -130,7 +130,10 @@ pub async fn flush(
             Err(errors) => Compiled::Invalid(errors),
         };
         let previous = written.get(&name).or(state.status.as_ref());
-        let status = build_status(state.generation, previous, compiled, &view, jiff::Timestamp::now());
+        let now = jiff::Timestamp::now();
+        let mut status = build_status(state.generation, previous, compiled, &view, now);
+        let budget = shared.remediation.lock().unwrap_or_else(|e| e.into_inner()).get(&name).cloned();
+        add_remediation(&mut status, previous, budget.as_ref(), now);
         if written.get(&name) == Some(&status) {
             stats.skipped_unchanged.fetch_add(1, Ordering::Relaxed);
             continue;

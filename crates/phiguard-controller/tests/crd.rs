@@ -209,6 +209,10 @@ fn sample_status(generation: i64) -> HipaaPolicyStatus {
             since: "2026-04-30T08:00:00Z".into(),
         }],
         violations_omitted: 1,
+        remediation: Some(phiguard_api::status::RemediationStatus {
+            actions_remaining_this_hour: 8,
+            budget_resets_at: None,
+        }),
     }
 }
 

@@ -27,8 +27,11 @@ pub enum Outcome {
     Failed,
     SkippedBudget,
     SkippedExempt,
-    /// The mode (policy, rule override or kill switch) does not allow the change.
+    /// The mode (policy, rule override or kill switch) does not allow the change, or this
+    /// replica lost the leader lease.
     SkippedMode,
+    /// The resource is in another account and no role to act there is configured.
+    SkippedAccount,
     /// Applied, but the setting takes effect only after a reboot PhiGuard may not do.
     PendingReboot,
 }
@@ -43,6 +46,7 @@ impl Outcome {
             Outcome::SkippedBudget => "skipped_budget",
             Outcome::SkippedExempt => "skipped_exempt",
             Outcome::SkippedMode => "skipped_mode",
+            Outcome::SkippedAccount => "skipped_account",
             Outcome::PendingReboot => "pending_reboot",
         }
     }
@@ -252,6 +256,7 @@ mod tests {
             Outcome::SkippedBudget,
             Outcome::SkippedExempt,
             Outcome::SkippedMode,
+            Outcome::SkippedAccount,
             Outcome::PendingReboot,
         ] {
             assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{}\"", o.as_str()));

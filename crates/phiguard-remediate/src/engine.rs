@@ -73,6 +73,50 @@ pub struct Budgets {
     account: HashMap<String, VecDeque<Timestamp>>,
     /// (pass id, policy) → actions taken in that pass.
     pass: HashMap<(u64, String), u32>,
+    /// The newest resync pass an action was counted in.
+    current_pass: u64,
+    /// Per policy: the budget that refused its latest action, while that refusal stands
+    /// (an action taken since, or a refill, clears it). What status shows.
+    hits: HashMap<String, LastHit>,
+}
+
+#[derive(Clone, Debug)]
+struct LastHit {
+    hit: BudgetHit,
+    account: Option<String>,
+    pass: Option<u64>,
+}
+
+/// A spent budget: which one, its limit, and when it has room again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exhausted {
+    pub hit: BudgetHit,
+    pub limit: u32,
+    pub resets: Reset,
+}
+
+/// When a spent budget has room again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reset {
+    /// The oldest action that counts leaves the sliding hour.
+    At(Timestamp),
+    /// The per-resync budget: when the next resync pass starts.
+    NextResync,
+    /// The limit is 0: never, until the policy raises it.
+    Never,
+}
+
+/// When a sliding-hour window of `limit` has room again: the action that must leave is the
+/// one `limit` places from the newest.
+fn refill(window: &VecDeque<Timestamp>, limit: u32) -> Reset {
+    if limit == 0 {
+        return Reset::Never;
+    }
+    let i = window.len().saturating_sub(limit as usize);
+    match window.get(i).and_then(|t| t.checked_add(jiff::SignedDuration::from_secs(HOUR.as_secs() as i64)).ok()) {
+        Some(t) => Reset::At(t),
+        None => Reset::Never,
+    }
 }
 
 fn prune(window: &mut VecDeque<Timestamp>, now: Timestamp) {
@@ -95,21 +139,32 @@ impl Budgets {
     ) -> Result<(), BudgetHit> {
         let p = self.policy.entry(policy.to_string()).or_default();
         prune(p, now);
-        if p.len() >= limits.per_hour as usize {
-            return Err(BudgetHit::PolicyHour);
-        }
-        if let Some(a) = account {
-            let w = self.account.entry(a.to_string()).or_default();
-            prune(w, now);
-            if w.len() >= limits.per_hour as usize {
-                return Err(BudgetHit::AccountHour);
+        let hit = if p.len() >= limits.per_hour as usize {
+            Some(BudgetHit::PolicyHour)
+        } else if let Some(a) = account
+            && {
+                let w = self.account.entry(a.to_string()).or_default();
+                prune(w, now);
+                w.len() >= limits.per_hour as usize
             }
-        }
-        if let Some(id) = pass
+        {
+            Some(BudgetHit::AccountHour)
+        } else if let Some(id) = pass
             && self.pass.get(&(id, policy.to_string())).copied().unwrap_or(0) >= limits.per_resync
         {
-            return Err(BudgetHit::ResyncPass);
+            Some(BudgetHit::ResyncPass)
+        } else {
+            None
+        };
+        if let Some(id) = pass {
+            self.current_pass = self.current_pass.max(id);
         }
+        if let Some(hit) = hit {
+            let last = LastHit { hit, account: account.map(str::to_string), pass };
+            self.hits.insert(policy.to_string(), last);
+            return Err(hit);
+        }
+        self.hits.remove(policy);
         self.policy.entry(policy.to_string()).or_default().push_back(now);
         if let Some(a) = account {
             self.account.entry(a.to_string()).or_default().push_back(now);
@@ -120,6 +175,48 @@ impl Budgets {
             *self.pass.entry((id, policy.to_string())).or_default() += 1;
         }
         Ok(())
+    }
+
+    /// The budget that refused the policy's latest action, if it is still spent under the
+    /// policy's current `limits` (raising a limit clears it as a refill does).
+    pub fn exhausted(&mut self, policy: &str, limits: Limits, now: Timestamp) -> Option<Exhausted> {
+        let last = self.hits.get(policy)?.clone();
+        let spent = match last.hit {
+            BudgetHit::PolicyHour | BudgetHit::AccountHour => {
+                let window = match (last.hit, &last.account) {
+                    (BudgetHit::PolicyHour, _) => self.policy.get_mut(policy),
+                    (_, Some(a)) => self.account.get_mut(a),
+                    (_, None) => None,
+                };
+                match window {
+                    Some(w) => {
+                        prune(w, now);
+                        (w.len() >= limits.per_hour as usize).then(|| refill(w, limits.per_hour))
+                    }
+                    None => (limits.per_hour == 0).then_some(Reset::Never),
+                }
+            }
+            BudgetHit::ResyncPass => {
+                let id = last.pass.unwrap_or_default();
+                let taken = self.pass.get(&(id, policy.to_string())).copied().unwrap_or(0);
+                (id >= self.current_pass && taken >= limits.per_resync).then_some(if limits.per_resync == 0 {
+                    Reset::Never
+                } else {
+                    Reset::NextResync
+                })
+            }
+        };
+        let limit = match last.hit {
+            BudgetHit::ResyncPass => limits.per_resync,
+            _ => limits.per_hour,
+        };
+        match spent {
+            Some(resets) => Some(Exhausted { hit: last.hit, limit, resets }),
+            None => {
+                self.hits.remove(policy);
+                None
+            }
+        }
     }
 
     /// Actions left in the policy's current hour.
@@ -287,6 +384,70 @@ mod tests {
         let mut b = Budgets::default();
         let limits = Limits { per_hour: 0, per_resync: 20 };
         assert_eq!(b.try_take("p", None, None, limits, t(0)), Err(BudgetHit::PolicyHour));
+    }
+
+    #[test]
+    fn a_spent_budget_is_reported_until_it_refills() {
+        let mut b = Budgets::default();
+        assert_eq!(b.exhausted("p", LIMITS, t(0)), None, "nothing refused yet");
+        b.try_take("p", None, None, LIMITS, t(0)).unwrap();
+        b.try_take("p", None, None, LIMITS, t(100)).unwrap();
+        assert_eq!(b.exhausted("p", LIMITS, t(100)), None, "full, but nothing was refused");
+        assert_eq!(b.try_take("p", None, None, LIMITS, t(200)), Err(BudgetHit::PolicyHour));
+        let spent = Exhausted { hit: BudgetHit::PolicyHour, limit: 2, resets: Reset::At(t(3600)) };
+        assert_eq!(b.exhausted("p", LIMITS, t(200)), Some(spent.clone()));
+        assert_eq!(b.exhausted("q", LIMITS, t(200)), None, "per policy");
+        assert_eq!(b.exhausted("p", LIMITS, t(3599)), Some(spent));
+        // The first action left the hour: room again, and the report clears.
+        assert_eq!(b.exhausted("p", LIMITS, t(3600)), None);
+        assert_eq!(b.exhausted("p", LIMITS, t(200)), None, "cleared for good");
+    }
+
+    #[test]
+    fn raising_the_limit_clears_a_spent_budget() {
+        let mut b = Budgets::default();
+        b.try_take("p", None, None, LIMITS, t(0)).unwrap();
+        b.try_take("p", None, None, LIMITS, t(1)).unwrap();
+        b.try_take("p", None, None, LIMITS, t(2)).unwrap_err();
+        assert!(b.exhausted("p", LIMITS, t(3)).is_some());
+        assert_eq!(b.exhausted("p", Limits { per_hour: 5, per_resync: 20 }, t(3)), None);
+    }
+
+    #[test]
+    fn an_action_taken_clears_the_report() {
+        let mut b = Budgets::default();
+        let a = Some("111122223333");
+        b.try_take("p", a, None, LIMITS, t(0)).unwrap();
+        b.try_take("q", a, None, LIMITS, t(1)).unwrap();
+        assert_eq!(b.try_take("r", a, None, LIMITS, t(2)), Err(BudgetHit::AccountHour));
+        assert_eq!(
+            b.exhausted("r", LIMITS, t(3)),
+            Some(Exhausted { hit: BudgetHit::AccountHour, limit: 2, resets: Reset::At(t(3600)) })
+        );
+        // Another account still has room: the policy acted, so it is not held up any more.
+        b.try_take("r", Some("444455556666"), None, LIMITS, t(4)).unwrap();
+        assert_eq!(b.exhausted("r", LIMITS, t(5)), None);
+    }
+
+    #[test]
+    fn the_resync_budget_resets_with_the_next_pass_and_zero_never_does() {
+        let mut b = Budgets::default();
+        let limits = Limits { per_hour: 100, per_resync: 1 };
+        b.try_take("p", None, Some(1), limits, t(0)).unwrap();
+        b.try_take("p", None, Some(1), limits, t(1)).unwrap_err();
+        assert_eq!(
+            b.exhausted("p", limits, t(2)),
+            Some(Exhausted { hit: BudgetHit::ResyncPass, limit: 1, resets: Reset::NextResync })
+        );
+        b.try_take("q", None, Some(2), limits, t(3)).unwrap();
+        assert_eq!(b.exhausted("p", limits, t(4)), None, "a new pass started");
+
+        let zero = Limits { per_hour: 0, per_resync: 20 };
+        b.try_take("z", None, None, zero, t(0)).unwrap_err();
+        assert_eq!(
+            b.exhausted("z", zero, t(9999)),
+            Some(Exhausted { hit: BudgetHit::PolicyHour, limit: 0, resets: Reset::Never })
+        );
     }
 
     #[test]

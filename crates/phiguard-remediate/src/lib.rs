@@ -19,4 +19,4 @@ pub mod remediator;
 
 pub use audit::{AuditRecord, AuditSink, JsonlHistory, MemorySink, Outcome};
 pub use plan::{IAM_REMEDIATION_ACTIONS, Plan, PlanKind, plan};
-pub use remediator::{Remediator, Settings, Source, Trigger};
+pub use remediator::{BudgetStatus, Gate, REMEDIATOR_SESSION, Remediator, Settings, Source, Trigger};

@@ -10,13 +10,13 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use phiguard_api::RemediationMode;
 use phiguard_aws::AwsSettings;
-use phiguard_aws::read::{ReadOutcome, ReaderPool};
+use phiguard_aws::read::{AccountConfigs, PoolError, ReadOutcome, ReaderPool};
 use phiguard_events::ResourceRef;
 use phiguard_rules::model::Resource;
 use phiguard_rules::{CompiledPolicy, Evaluation, Finding, Rule, Status, evaluate};
 
 use crate::audit::{AuditRecord, AuditSink, Outcome, emit};
-use crate::engine::{Backoff, Budgets, Key, Limits, RecentChanges, effective_mode, fresh, mode_label};
+use crate::engine::{Backoff, Budgets, Exhausted, Key, Limits, RecentChanges, effective_mode, fresh, mode_label};
 use crate::exec::Executor;
 use crate::plan::{Plan, PlanKind, plan};
 
@@ -77,13 +77,40 @@ struct State {
     in_flight: HashSet<Key>,
 }
 
+/// Whether this process may act now: in cluster mode with leader election, "do I still hold
+/// the lease". Checked right before every remediation AWS call.
+pub type Gate = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// The session name of remediation's assumed roles: CloudTrail shows it, so PhiGuard's changes
+/// in other accounts are recognisable (`--own-principal`).
+pub const REMEDIATOR_SESSION: &str = "phiguard-remediator";
+
 pub struct Remediator {
     readers: ReaderPool,
     exec_config: SdkConfig,
+    /// Where calls go: PhiGuard's own credentials at home, the remediator role elsewhere.
+    executors: AccountConfigs,
     aws: AwsSettings,
     settings: Settings,
     sinks: Vec<Arc<dyn AuditSink>>,
+    leading: Option<Gate>,
     state: Mutex<State>,
+}
+
+/// A policy's remediation budget as it stands: what status shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BudgetStatus {
+    /// Changes the policy may still make in the current sliding hour.
+    pub remaining_this_hour: u32,
+    /// The budget that stopped its latest change, while it stays spent.
+    pub exhausted: Option<Exhausted>,
+}
+
+/// Why a live read gave nothing to act on.
+enum ReadError {
+    /// Another account, and no reader role for it: not a failure, a configuration.
+    NoRole(String),
+    Failed(String),
 }
 
 /// What back-off and the loop memory are keyed by: the type and the id AWS Config uses, which
@@ -108,6 +135,14 @@ fn rule_mode(
         .unwrap_or(RemediationMode::Off)
 }
 
+/// The budgets the policy sets.
+fn limits_of(policy: &CompiledPolicy) -> Limits {
+    Limits {
+        per_hour: policy.spec.remediation.max_actions_per_hour,
+        per_resync: policy.spec.remediation.max_actions_per_resync,
+    }
+}
+
 /// The rule's finding in an evaluation of the resource under the policy.
 fn finding_for(policy: &CompiledPolicy, rule: &Rule, r: &Resource, today: Date) -> Option<Finding> {
     match evaluate(policy, r, today) {
@@ -127,7 +162,41 @@ impl Remediator {
         sinks: Vec<Arc<dyn AuditSink>>,
     ) -> Remediator {
         let state = State { recent: RecentChanges::new(settings.recent_window), ..State::default() };
-        Remediator { readers, exec_config, aws, settings, sinks, state: Mutex::new(state) }
+        let home = readers.home_account().map(str::to_string);
+        let executors = AccountConfigs::new(exec_config.clone(), home, None, REMEDIATOR_SESSION);
+        Remediator { readers, exec_config, executors, aws, settings, sinks, leading: None, state: Mutex::new(state) }
+    }
+
+    /// Act in accounts other than PhiGuard's own through this role, `{account}` replaced (e.g.
+    /// `arn:aws:iam::{account}:role/phiguard-remediator`). Without it such resources are
+    /// `skipped_account`.
+    pub fn with_role_template(mut self, template: Option<String>) -> Remediator {
+        let home = self.readers.home_account().map(str::to_string);
+        self.executors = AccountConfigs::new(self.exec_config.clone(), home, template, REMEDIATOR_SESSION);
+        self
+    }
+
+    /// Act only while `leading` says so (cluster mode with a lease). Without a gate the process
+    /// always may.
+    pub fn with_leadership(mut self, leading: Gate) -> Remediator {
+        self.leading = Some(leading);
+        self
+    }
+
+    /// Whether this process may make remediation calls now.
+    pub fn leading(&self) -> bool {
+        self.leading.as_ref().is_none_or(|g| g())
+    }
+
+    /// The policy's budget now, under its current limits.
+    pub fn budget_status(&self, policy: &CompiledPolicy) -> BudgetStatus {
+        let limits = limits_of(policy);
+        let now = Timestamp::now();
+        let mut s = self.state();
+        BudgetStatus {
+            remaining_this_hour: s.budgets.remaining(&policy.name, limits.per_hour, now),
+            exhausted: s.budgets.exhausted(&policy.name, limits, now),
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -179,6 +248,12 @@ impl Remediator {
             return out;
         }
 
+        // Leadership: a replica that lost its lease makes no call at all, not even the read.
+        if !self.leading() {
+            tracing::debug!(rule = t.rule.id, "not the leader: no remediation");
+            return out;
+        }
+
         // 2. Back-off, the loop memory and concurrent attempts: no read needed.
         let now = Timestamp::now();
         {
@@ -214,7 +289,11 @@ impl Remediator {
         let resource = match self.read(&t.target).await {
             Ok(Some(r)) => r,
             Ok(None) => return Attempt::Nothing,
-            Err(why) => {
+            Err(ReadError::NoRole(why)) => {
+                self.emit(out, base.record(Outcome::SkippedAccount, "none", &format!("no action: {why}"), None));
+                return Attempt::Nothing;
+            }
+            Err(ReadError::Failed(why)) => {
                 self.emit(out, base.record(Outcome::Failed, "none", &format!("no action: {why}"), None));
                 return Attempt::Failed;
             }
@@ -256,19 +335,22 @@ impl Remediator {
             return Attempt::Nothing;
         }
 
-        // 4. Budgets: only for a change that is about to be made.
+        // 4. Another account: only through the remediator role. Reads that do not name the
+        // account (S3) are in the account the trigger named.
         let home = self.readers.home_account();
-        if let (Some(account), Some(home)) = (resource.account.as_deref(), home)
-            && account != home
-        {
-            let why = format!("{reason}; not acting: account {account} is not PhiGuard's own");
-            self.emit(out, b.record(Outcome::SkippedMode, p.action, &why, Some(&p)));
+        let account = resource.account.as_deref().or(t.target.account.as_deref());
+        if self.executors.is_foreign(account) && !self.executors.has_role_template() {
+            let why = format!(
+                "{reason}; not acting: account {} is not PhiGuard's own and no remediator role template is \
+                 configured (--remediator-role-template)",
+                account.unwrap_or("?")
+            );
+            self.emit(out, b.record(Outcome::SkippedAccount, p.action, &why, Some(&p)));
             return Attempt::Nothing;
         }
-        let limits = Limits {
-            per_hour: t.policy.spec.remediation.max_actions_per_hour,
-            per_resync: t.policy.spec.remediation.max_actions_per_resync,
-        };
+
+        // 5. Budgets: only for a change that is about to be made.
+        let limits = limits_of(t.policy);
         let pass = match t.source {
             Source::Resync(id) => Some(id),
             Source::Event => None,
@@ -276,9 +358,7 @@ impl Remediator {
         let taken = {
             let mut s = self.state();
             let now = Timestamp::now();
-            // Reads that do not name the account (S3) were made with PhiGuard's own credentials.
-            let account = resource.account.as_deref().or(home);
-            let taken = s.budgets.try_take(&t.policy.name, account, pass, limits, now);
+            let taken = s.budgets.try_take(&t.policy.name, account.or(home), pass, limits, now);
             let left = s.budgets.remaining(&t.policy.name, limits.per_hour, now);
             metrics::gauge!("phiguard_remediation_budget_remaining", "policy" => t.policy.name.clone())
                 .set(left as f64);
@@ -290,8 +370,23 @@ impl Remediator {
             return Attempt::Nothing;
         }
 
-        // 5. The call.
-        let executor = Executor::new(&self.exec_config, &self.aws, resource.region.as_deref());
+        // 6. The call, in the resource's account and region, if this process still leads. The
+        // calls of one fix run as a unit once started (stopping halfway could leave, e.g., a
+        // copied parameter group unattached).
+        let config = match self.executors.config(account, resource.region.as_deref()).await {
+            Ok(c) => c,
+            Err(e) => {
+                let why = format!("{reason}; not acting: {e}");
+                self.emit(out, b.record(Outcome::SkippedAccount, p.action, &why, Some(&p)));
+                return Attempt::Nothing;
+            }
+        };
+        if !self.leading() {
+            let why = format!("{reason}; not acting: this replica lost the leader lease");
+            self.emit(out, b.record(Outcome::SkippedMode, p.action, &why, Some(&p)));
+            return Attempt::Nothing;
+        }
+        let executor = Executor::new(&config, &self.aws, resource.region.as_deref());
         if let Err(e) = executor.apply(&fix.op).await {
             tracing::debug!(rule = t.rule.id, error = %e.message, "remediation call failed");
             let why = format!("{reason}; {} {} failed: {}", e.service, e.operation, e.class);
@@ -301,9 +396,14 @@ impl Remediator {
         self.state().recent.remember(key.clone(), Timestamp::now());
         self.emit(out, b.record(Outcome::Applied, p.action, &reason, Some(&p)));
 
-        // 6. Verify on a re-read.
+        // 7. Verify on a re-read (the new leader's own evaluation takes over if this one lost
+        // the lease meanwhile: no further call from here).
         let mut pause = self.settings.verify_pause;
         for attempt in 1..=self.settings.verify_tries.max(1) {
+            if !self.leading() {
+                tracing::info!(rule = t.rule.id, "lost the leader lease: verification left to the new leader");
+                return Attempt::Nothing;
+            }
             let verdict = match self.read(&t.target).await {
                 Ok(Some(r)) => finding_for(t.policy, t.rule, &r, t.today).map(|f| (f.status, f.reason.to_string())),
                 _ => None,
@@ -336,17 +436,16 @@ impl Remediator {
     }
 
     /// A live read of the target. `Ok(None)`: nothing to act on (gone, or no reader for it).
-    async fn read(&self, target: &ResourceRef) -> Result<Option<Resource>, String> {
-        let reader = self
-            .readers
-            .reader(target.account.as_deref(), target.region.as_deref())
-            .await
-            .map_err(|e| format!("no reader: {e}"))?;
+    async fn read(&self, target: &ResourceRef) -> Result<Option<Resource>, ReadError> {
+        let reader =
+            self.readers.reader(target.account.as_deref(), target.region.as_deref()).await.map_err(|e| match e {
+                PoolError::ForeignAccount(_) => ReadError::NoRole(format!("no live read: {e} (--role-template)")),
+            })?;
         match reader.read(target).await {
             None => Ok(None),
             Some(Err(e)) => {
                 tracing::debug!(error = %e.message, "remediation read failed");
-                Err(format!("the live read failed ({} {} {})", e.service, e.operation, e.class))
+                Err(ReadError::Failed(format!("the live read failed ({} {} {})", e.service, e.operation, e.class)))
             }
             Some(Ok(ReadOutcome::Gone)) => Ok(None),
             Some(Ok(ReadOutcome::Found(mut r))) => {

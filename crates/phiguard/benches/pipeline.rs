@@ -582,6 +582,7 @@ async fn measure(env: &Env, variant: Variant, kind: Kind, receivers: usize, n: u
                 as_of: Some(jiff::civil::date(2026, 11, 29)),
                 consistency: Consistency::default(),
                 index: None,
+                remediation: None,
             };
             consume(&env.sqs, &url, receivers, n, Arc::new(Timed { inner: evaluator, probe: probe.clone() })).await
         }

@@ -235,6 +235,11 @@ struct RemediationArgs {
     /// JSON Lines file; `phiguard history PATH` prints it.
     #[arg(long, env = "PHIGUARD_REMEDIATION_HISTORY", value_name = "PATH")]
     remediation_history: Option<PathBuf>,
+    /// Role to assume for remediation in accounts other than PhiGuard's own; `{account}` is
+    /// replaced, e.g. `arn:aws:iam::{account}:role/phiguard-remediator`. Without it, fixes in
+    /// other accounts are audited as `skipped_account` and not made.
+    #[arg(long, env = "PHIGUARD_REMEDIATOR_ROLE_TEMPLATE", value_name = "ARN")]
+    remediator_role_template: Option<String>,
 }
 
 /// Any value but an explicit "off" turns the kill switch on: a typo must stop changes.
@@ -441,11 +446,18 @@ fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
                 shutdown_grace: shutdown_grace.try_into().unwrap_or(std::time::Duration::from_secs(20)),
                 resync,
                 cluster,
+                remediation: Some(phiguard_cli::plan::RemediationOptions {
+                    settings: phiguard_remediate::Settings {
+                        kill_switch: remediation.kill_switch,
+                        ..Default::default()
+                    },
+                    history: remediation.remediation_history,
+                    role_template: remediation.remediator_role_template,
+                    ..Default::default()
+                }),
             };
-            let settings = phiguard_remediate::Settings { kill_switch: remediation.kill_switch, ..Default::default() };
-            runtime.block_on(phiguard_cli::plan::start(&opts.aws, settings, remediation.remediation_history));
+            // `serve` drains the remediation worker before it returns.
             runtime.block_on(serve(opts))?;
-            runtime.block_on(phiguard_cli::plan::drain(std::time::Duration::from_secs(60)));
             Ok(ExitCode::SUCCESS)
         }
         Command::Scan { policies, aws, resync, format, as_of, verbose } => {

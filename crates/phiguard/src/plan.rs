@@ -1,14 +1,24 @@
-//! `phiguard plan` (what remediation would do, nothing executed) and the remediation hook of
-//! `phiguard run` (failing findings handed to the remediation engine after evaluation).
+//! `phiguard plan` (what remediation would do, nothing executed) and the remediation wiring of
+//! `phiguard run`: each `serve` builds its own engine and worker ([`remediator`],
+//! [`spawn_worker`]) and hands the [`RemediationHandle`] to its evaluator; nothing is
+//! process-wide, so two operators can run in one process.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::sync::{Arc, OnceLock};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use aws_config::SdkConfig;
 use jiff::civil::Date;
+use phiguard_api::RemediationMode;
+use phiguard_aws::AwsSettings;
+use phiguard_aws::read::ReaderPool;
+use phiguard_controller::policies::Shared;
 use phiguard_events::{Change, ResourceRef};
 use phiguard_remediate::{Plan, PlanKind, Remediator, Source, Trigger};
-use phiguard_rules::{CompiledPolicy, RemediationClass, Status};
+use phiguard_rules::{CompiledPolicy, PolicySet, RemediationClass, Status};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -109,6 +119,34 @@ pub fn render_text(plans: &[PlannedFix]) -> String {
     out
 }
 
+/// How `phiguard run` remediates (docs/remediation.md). What each policy allows is in its
+/// `spec.remediation`; these are the process-wide knobs.
+#[derive(Clone, Debug)]
+pub struct RemediationOptions {
+    pub settings: phiguard_remediate::Settings,
+    /// Append every attempt to this JSON Lines file (`--remediation-history`).
+    pub history: Option<PathBuf>,
+    /// Role to act in accounts other than PhiGuard's own, `{account}` replaced
+    /// (`--remediator-role-template`). Without it such resources are `skipped_account`.
+    pub role_template: Option<String>,
+    /// How often policies' budgets are re-checked for their status (cluster mode).
+    pub status_interval: Duration,
+    /// How long a stopping run waits for attempts already handed to the worker.
+    pub drain: Duration,
+}
+
+impl Default for RemediationOptions {
+    fn default() -> Self {
+        RemediationOptions {
+            settings: phiguard_remediate::Settings::default(),
+            history: None,
+            role_template: None,
+            status_interval: Duration::from_secs(5),
+            drain: Duration::from_secs(60),
+        }
+    }
+}
+
 /// Work for the remediation worker: one batch of evaluated items.
 struct Batch {
     policies: Arc<Vec<CompiledPolicy>>,
@@ -117,125 +155,211 @@ struct Batch {
     today: Date,
 }
 
-static HOOK: OnceLock<mpsc::Sender<Batch>> = OnceLock::new();
-/// Batches sent and not yet worked through, so a batch run can wait for them ([`drain`]).
-static PENDING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// The pipeline's end of one remediation worker: findings go in, never blocking. Cloned into
+/// whatever evaluates (the queue handler, the resync); each `serve` has its own.
+#[derive(Clone)]
+pub struct RemediationHandle {
+    tx: mpsc::Sender<Batch>,
+    /// Batches sent and not yet worked through, so a stopping run can wait for them.
+    pending: Arc<AtomicUsize>,
+}
 
-/// Start the remediation worker for this process (`phiguard run`). Findings then reach the
-/// engine through [`after_evaluation`]. The hook is process-wide so that the pipeline's
-/// structs, which other work builds in many places, need no new field.
-pub fn install(remediator: Arc<Remediator>) {
-    // Bounded: remediation must never hold up the pipeline. A trigger dropped when the worker
-    // is behind is seen again by the next event or resync.
-    let (tx, mut rx) = mpsc::channel::<Batch>(1024);
-    if HOOK.set(tx).is_err() {
-        tracing::warn!("remediation hook already installed");
-        return;
+impl RemediationHandle {
+    /// Hand failing (and exempt) findings to the engine. Only pointers travel: the engine
+    /// decides on its own fresh read.
+    pub fn after_evaluation(&self, items: &[ResultItem], policies: Arc<Vec<CompiledPolicy>>, today: Date) {
+        let triggers: Vec<_> = failing(items)
+            .filter(|(_, f, _)| {
+                matches!(f.status, Status::Fail | Status::Exempt) && f.rule.remediation != RemediationClass::None
+            })
+            .map(|(policy, f, r)| (policy.to_string(), f.rule, ResourceRef::of(r)))
+            .collect();
+        if triggers.is_empty() {
+            return;
+        }
+        let resync = items.iter().any(|i| &*i.input == "resync");
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        // Bounded: remediation must never hold up the pipeline. A trigger dropped when the
+        // worker is behind is seen again by the next event or resync.
+        if self.tx.try_send(Batch { policies, triggers, resync, today }).is_err() {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+            tracing::warn!(
+                "remediation worker is behind; triggers dropped (the next event or resync brings them back)"
+            );
+        }
     }
+
+    /// Wait (at most `limit`) until the worker has worked through what it was given:
+    /// `phiguard run --until-idle` would otherwise exit with attempts half done.
+    pub async fn drain(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while self.pending.load(Ordering::SeqCst) > 0 {
+            if Instant::now() >= deadline {
+                tracing::warn!(
+                    "remediation still in progress at exit; the next run or resync sees those resources again"
+                );
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// What one remediation worker is wired to.
+pub struct Wiring {
+    pub remediator: Arc<Remediator>,
+    /// The policies in force (for budget status: limits change with the policy).
+    pub policies: PolicySet,
+    /// Cluster mode: the controller's shared state (Events, budget status).
+    pub kube: Option<Arc<Shared>>,
+    pub status_interval: Duration,
+}
+
+/// Build the remediation engine of one `serve`: reads with `readers`, calls with `config`'s
+/// credentials at home and the remediator role elsewhere, audited to the history file and (in
+/// cluster mode) Kubernetes Events; `leading` gates every call.
+pub fn remediator(
+    opts: &RemediationOptions,
+    config: SdkConfig,
+    readers: ReaderPool,
+    aws: AwsSettings,
+    kube: Option<Arc<Shared>>,
+    leading: Option<phiguard_remediate::Gate>,
+) -> Remediator {
+    if opts.settings.kill_switch {
+        tracing::warn!("remediation kill switch on: no changes will be made, whatever the policies say");
+    }
+    let mut sinks: Vec<Arc<dyn phiguard_remediate::AuditSink>> = Vec::new();
+    if let Some(shared) = kube {
+        sinks.push(Arc::new(KubernetesEvents(shared)));
+    }
+    if let Some(path) = &opts.history {
+        sinks.push(Arc::new(phiguard_remediate::JsonlHistory::new(path)));
+    }
+    let r = Remediator::new(readers, config, aws, opts.settings.clone(), sinks)
+        .with_role_template(opts.role_template.clone());
+    match leading {
+        Some(gate) => r.with_leadership(gate),
+        None => r,
+    }
+}
+
+/// Start the worker: triggers are worked one at a time (which also paces the calls); budgets
+/// go to policy status every `status_interval` and after each batch.
+pub fn spawn_worker(w: Wiring) -> RemediationHandle {
+    let (tx, mut rx) = mpsc::channel::<Batch>(1024);
+    let pending = Arc::new(AtomicUsize::new(0));
+    let left = pending.clone();
     tokio::spawn(async move {
         // The pipeline does not say where a resync pass starts: a pause of a minute without
         // resync findings ends one, which is what the per-resync budget counts.
         let mut pass = 0u64;
         let mut last_resync: Option<Instant> = None;
-        while let Some(batch) = rx.recv().await {
-            let source = if batch.resync {
-                if last_resync.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
-                    pass += 1;
-                }
-                last_resync = Some(Instant::now());
-                Source::Resync(pass)
-            } else {
-                Source::Event
+        let mut tick = tokio::time::interval(w.status_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut reported = BTreeSet::new();
+        let mut lost_logged = false;
+        loop {
+            let batch = tokio::select! {
+                b = rx.recv() => match b {
+                    Some(b) => Some(b),
+                    None => break,
+                },
+                _ = tick.tick(), if w.kube.is_some() => None,
             };
-            for (policy, rule, target) in batch.triggers {
-                let Some(policy) = batch.policies.iter().find(|p| p.name == policy) else { continue };
-                remediator.remediate(Trigger { policy, rule, target, source, today: batch.today }).await;
+            if let Some(batch) = batch {
+                let source = if batch.resync {
+                    if last_resync.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
+                        pass += 1;
+                    }
+                    last_resync = Some(Instant::now());
+                    Source::Resync(pass)
+                } else {
+                    Source::Event
+                };
+                for (policy, rule, target) in batch.triggers {
+                    // A replica that lost its lease drops what was queued: the new leader
+                    // evaluates (and remediates) those resources itself.
+                    if !w.remediator.leading() {
+                        if !lost_logged {
+                            tracing::warn!("leadership not confirmed: queued remediation dropped");
+                            lost_logged = true;
+                        }
+                        break;
+                    }
+                    lost_logged = false;
+                    let Some(policy) = batch.policies.iter().find(|p| p.name == policy) else { continue };
+                    w.remediator.remediate(Trigger { policy, rule, target, source, today: batch.today }).await;
+                }
+                left.fetch_sub(1, Ordering::SeqCst);
             }
-            PENDING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            if let Some(shared) = &w.kube {
+                report_budgets(&w.remediator, &w.policies, shared, &mut reported);
+            }
         }
     });
+    RemediationHandle { tx, pending }
 }
 
-/// Hand failing (and exempt) findings to the remediation engine, if installed. Only pointers
-/// travel: the engine decides on its own fresh read.
-pub fn after_evaluation(items: &[ResultItem], policies: Arc<Vec<CompiledPolicy>>, today: Date) {
-    let Some(tx) = HOOK.get() else { return };
-    let triggers: Vec<_> = failing(items)
-        .filter(|(_, f, _)| {
-            matches!(f.status, Status::Fail | Status::Exempt) && f.rule.remediation != RemediationClass::None
-        })
-        .map(|(policy, f, r)| (policy.to_string(), f.rule, ResourceRef::of(r)))
-        .collect();
-    if triggers.is_empty() {
-        return;
-    }
-    let resync = items.iter().any(|i| &*i.input == "resync");
-    PENDING.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    if tx.try_send(Batch { policies, triggers, resync, today }).is_err() {
-        PENDING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-        tracing::warn!("remediation worker is behind; triggers dropped (the next event or resync brings them back)");
-    }
-}
-
-/// Wait (at most `limit`) until the remediation worker has worked through what it was given:
-/// `phiguard run --until-idle` would otherwise exit with attempts half done.
-pub async fn drain(limit: Duration) {
-    let deadline = Instant::now() + limit;
-    while PENDING.load(std::sync::atomic::Ordering::SeqCst) > 0 {
-        if Instant::now() >= deadline {
-            tracing::warn!("remediation still in progress at exit; the next run or resync sees those resources again");
-            return;
+/// Each policy's budget to the controller, which writes it to status when it changed.
+fn report_budgets(remediator: &Remediator, policies: &PolicySet, shared: &Shared, reported: &mut BTreeSet<String>) {
+    use phiguard_controller::status::{BudgetReset, BudgetState, SpentBudget};
+    use phiguard_remediate::engine::{BudgetHit, Reset};
+    let mut now_reported = BTreeSet::new();
+    for p in policies.snapshot().iter() {
+        // Only policies that may change something have a budget to speak of.
+        let enforcing = p.spec.remediation.mode == RemediationMode::Enforce && !remediator.kill_switch();
+        let state = enforcing.then(|| {
+            let b = remediator.budget_status(p);
+            BudgetState {
+                remaining_this_hour: b.remaining_this_hour,
+                exhausted: b.exhausted.map(|e| SpentBudget {
+                    budget: format!(
+                        "{} ({}: {})",
+                        e.hit.as_str(),
+                        if e.hit == BudgetHit::ResyncPass { "maxActionsPerResync" } else { "maxActionsPerHour" },
+                        e.limit
+                    ),
+                    resets: match e.resets {
+                        Reset::At(t) => BudgetReset::At(t),
+                        Reset::NextResync => BudgetReset::NextResync,
+                        Reset::Never => BudgetReset::Never,
+                    },
+                }),
+            }
+        });
+        if state.is_some() {
+            now_reported.insert(p.name.clone());
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        shared.set_remediation_budget(&p.name, state);
     }
+    // Policies that went away.
+    for gone in reported.difference(&now_reported) {
+        shared.set_remediation_budget(gone, None);
+    }
+    *reported = now_reported;
 }
 
-/// The controller's shared state, once cluster mode is up: remediation attempts become
-/// Kubernetes Events on their policy. Set by `run::serve`, which is where that state is made.
-static KUBE: OnceLock<Arc<phiguard_controller::policies::Shared>> = OnceLock::new();
-
-/// Send remediation attempts to this controller's Kubernetes Events from now on.
-pub fn attach_kubernetes_events(shared: Arc<phiguard_controller::policies::Shared>) {
-    let _ = KUBE.set(shared);
-}
-
-/// An [`AuditSink`](phiguard_remediate::AuditSink) that is silent until cluster mode attaches.
-struct KubernetesEvents;
+/// Remediation attempts as Kubernetes Events on their policy (published by the leader's event
+/// writer).
+struct KubernetesEvents(Arc<Shared>);
 
 impl phiguard_remediate::AuditSink for KubernetesEvents {
     fn record(&self, r: &phiguard_remediate::AuditRecord) {
         use phiguard_controller::events::RemediationOutcome as Event;
         use phiguard_remediate::Outcome;
-        let Some(shared) = KUBE.get() else { return };
         let outcome = match r.outcome {
             Outcome::Planned => Event::Planned,
             Outcome::Applied | Outcome::Verified | Outcome::PendingReboot => Event::Applied,
             Outcome::Failed => Event::Failed,
-            Outcome::SkippedBudget | Outcome::SkippedExempt | Outcome::SkippedMode => Event::Skipped,
+            Outcome::SkippedBudget | Outcome::SkippedExempt | Outcome::SkippedMode | Outcome::SkippedAccount => {
+                Event::Skipped
+            }
         };
         // The reason names settings and limits, never configuration contents or tag values.
         let detail = format!("{} ({} mode): {}", r.outcome.as_str(), r.mode, r.reason);
-        shared.events.record_remediation(&r.policy, &r.rule, &r.resource, &r.action, outcome, &detail);
+        self.0.events.record_remediation(&r.policy, &r.rule, &r.resource, &r.action, outcome, &detail);
     }
-}
-
-/// Build the remediation engine for `phiguard run` (reads and calls with PhiGuard's own
-/// credentials, in its own account) and install the hook.
-pub async fn start(
-    aws: &crate::run::AwsOptions,
-    settings: phiguard_remediate::Settings,
-    history: Option<std::path::PathBuf>,
-) {
-    if settings.kill_switch {
-        tracing::warn!("remediation kill switch on: no changes will be made, whatever the policies say");
-    }
-    let (config, readers) = aws.pool().await;
-    let mut sinks: Vec<Arc<dyn phiguard_remediate::AuditSink>> = vec![Arc::new(KubernetesEvents)];
-    if let Some(path) = history {
-        sinks.push(Arc::new(phiguard_remediate::JsonlHistory::new(path)));
-    }
-    let remediator = Remediator::new(readers, config, aws.settings.clone(), settings, sinks);
-    install(Arc::new(remediator));
 }
 
 #[cfg(test)]

@@ -68,6 +68,8 @@ pub struct Evaluator {
     pub consistency: Consistency,
     /// The current findings per policy (cluster mode: status, reports and events read it).
     pub index: Option<std::sync::Arc<Mutex<FindingsIndex>>>,
+    /// This operator's remediation worker (`None`: no remediation, e.g. `phiguard scan`).
+    pub remediation: Option<crate::plan::RemediationHandle>,
 }
 
 /// What a refresh made of a record.
@@ -163,7 +165,9 @@ impl Evaluator {
             crate::observe::record(&mut index.lock().unwrap_or_else(|e| e.into_inner()), &items);
         }
         // Remediation works on its own fresh reads, in the background: it never holds up or fails a message.
-        crate::plan::after_evaluation(&items, self.policies.snapshot(), self.today());
+        if let Some(remediation) = &self.remediation {
+            remediation.after_evaluation(&items, self.policies.snapshot(), self.today());
+        }
         match &self.sink {
             Sink::Collect(all) => all.lock().unwrap_or_else(|e| e.into_inner()).extend(items),
             Sink::Stream { out, table: true } => {
@@ -303,6 +307,9 @@ pub struct RunOptions {
     pub resync: Option<ResyncOptions>,
     /// Cluster mode: policies from the `HipaaPolicy` watch, findings to status.
     pub cluster: Option<ClusterOptions>,
+    /// Remediate failing findings (`None`: findings only). Each `serve` has its own engine,
+    /// worker, budgets and kill switch.
+    pub remediation: Option<crate::plan::RemediationOptions>,
 }
 
 /// Cluster mode.
@@ -346,7 +353,6 @@ pub async fn serve(
         None => (PolicySet::new(opts.policies), Some(Default::default())),
         Some(cluster) => {
             let shared = std::sync::Arc::new(Shared::default());
-            crate::plan::attach_kubernetes_events(shared.clone());
             // Without a resync pass the index is as full as it will get; with one, status and
             // reports wait for it (a restarted operator must not publish an empty index).
             if opts.resync.is_none() || opts.until_idle {
@@ -384,6 +390,43 @@ pub async fn serve(
         }
     };
     crate::metrics::watch_noncompliant(index.clone());
+    // Remediation, built once this replica leads: every call is gated on still leading (the
+    // process also stops on a lost lease, but attempts already queued must not act meanwhile).
+    let remediation = match &opts.remediation {
+        None => None,
+        Some(r) => {
+            let leading = match (&opts.cluster, cluster_parts.as_ref().and_then(|(_, _, l)| l.clone())) {
+                (Some(ClusterOptions { client, lease: Some(lease), .. }), Some(rx)) => {
+                    // The lease manager's say-so, and a renewal seen within the lease duration
+                    // (it keeps saying "leading" while the API server is unreachable).
+                    let every = Duration::from_secs((lease.grace_seconds / 2).max(1));
+                    let clock = phiguard_controller::leader::confirm(client.clone(), lease, every, stop.clone()).await;
+                    Some(std::sync::Arc::new(move || {
+                        *rx.borrow()
+                            && phiguard_controller::leader::confirmed(&clock, jiff::Timestamp::now().as_millisecond())
+                    }) as phiguard_remediate::Gate)
+                }
+                _ => None,
+            };
+            let kube = cluster_parts.as_ref().map(|(shared, _, _)| shared.clone());
+            let (exec_config, remediation_readers) = opts.aws.pool().await;
+            let remediator = crate::plan::remediator(
+                r,
+                exec_config,
+                remediation_readers,
+                opts.aws.settings.clone(),
+                kube.clone(),
+                leading,
+            );
+            Some(crate::plan::spawn_worker(crate::plan::Wiring {
+                remediator: std::sync::Arc::new(remediator),
+                policies: policies.clone(),
+                kube,
+                status_interval: r.status_interval,
+            }))
+        }
+    };
+    let drain = opts.remediation.as_ref().map(|r| r.drain).unwrap_or_default();
     let lost_lease = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     if let Some((_, _, Some(mut leading))) = cluster_parts.as_mut().map(|(s, w, l)| (s, w, l.take())) {
         let stop_tx = stop_tx.clone();
@@ -409,6 +452,7 @@ pub async fn serve(
         as_of: opts.as_of,
         consistency: Consistency::default(),
         index,
+        remediation: remediation.clone(),
     });
     let queue_url = opts.queue_url.clone();
     let sqs_probe = sqs.clone();
@@ -427,6 +471,11 @@ pub async fn serve(
             if consumer.poll_once().await? == 0 && visible_messages(&sqs_probe, &queue_url).await == Some(0) {
                 break;
             }
+        }
+        // Attempts already handed over finish before the run ends (the writer below then
+        // publishes their Events and budget status).
+        if let Some(r) = &remediation {
+            r.drain(drain).await;
         }
         let _ = stop_tx.send(true);
         if let Some((_, writer, _)) = cluster_parts {
@@ -472,6 +521,12 @@ pub async fn serve(
     consumer.run(stop.clone()).await;
     if let Some(task) = resync_task {
         task.abort();
+    }
+    // A lost lease drops what is queued (the gate refuses it anyway); a shutdown lets it finish.
+    if let Some(r) = &remediation
+        && !lost_lease.load(std::sync::atomic::Ordering::SeqCst)
+    {
+        r.drain(drain).await;
     }
     if let Some((_, writer, _)) = cluster_parts {
         let _ = writer.await;

@@ -26,6 +26,7 @@ pub async fn scan(
         as_of,
         consistency: Consistency::default(),
         index: None,
+        remediation: None,
     };
     let (_keep, never) = tokio::sync::watch::channel(false);
     let report = resync(&ev, &opts, never).await;

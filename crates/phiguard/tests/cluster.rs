@@ -52,6 +52,7 @@ async fn run_until_idle(moto: &aws::Moto, queue_url: &str, client: kube::Client)
         receivers: 1,
         shutdown_grace: Duration::from_secs(5),
         resync: None,
+        remediation: None,
         cluster: Some(ClusterOptions {
             client,
             lease: None,

@@ -45,6 +45,7 @@ fn start_operator(
         receivers: 1,
         shutdown_grace: Duration::from_secs(5),
         resync: None,
+        remediation: None,
         cluster: Some(ClusterOptions {
             client,
             lease: Some(LeaseConfig {

@@ -56,6 +56,7 @@ async fn ready_while_leading_with_sqs_and_the_api_reachable() {
         receivers: 1,
         shutdown_grace: Duration::from_secs(1),
         resync: None,
+        remediation: None,
         cluster: Some(ClusterOptions {
             client: env.client(),
             lease: Some(LeaseConfig {

@@ -25,7 +25,7 @@ use phiguard_events::ResourceRef;
 use phiguard_rules::model::Resource;
 
 pub use live::LiveReader;
-pub use pool::{PoolError, ReaderPool, caller_account};
+pub use pool::{AccountConfigs, PoolError, ReaderPool, caller_account};
 
 /// The result of a successful read.
 #[derive(Debug)]
