@@ -40,20 +40,31 @@ use phiguard_controller::index::FindingsIndex;
 
 // ---------------------------------------------------------------- counting allocator
 
-/// Live heap bytes of this process (requested sizes, not the allocator's rounding).
+/// Live heap bytes of this process (requested sizes, not the allocator's rounding), and the
+/// most since [`reset_peak`].
 static LIVE: AtomicI64 = AtomicI64::new(0);
+static PEAK: AtomicI64 = AtomicI64::new(0);
+
+fn grew(by: i64) {
+    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+fn reset_peak() {
+    PEAK.store(live(), Ordering::Relaxed);
+}
 
 struct Counting;
 
 // SAFETY: every call is forwarded to the system allocator unchanged; only a counter is added.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as i64, Ordering::Relaxed);
+        grew(layout.size() as i64);
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as i64, Ordering::Relaxed);
+        grew(layout.size() as i64);
         // SAFETY: same contract as ours.
         unsafe { System.alloc_zeroed(layout) }
     }
@@ -63,7 +74,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as i64 - layout.size() as i64, Ordering::Relaxed);
+        grew(new_size as i64 - layout.size() as i64);
         // SAFETY: same contract as ours.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -462,8 +473,8 @@ fn attribution(n: usize) -> Vec<Share> {
     drop(index.take_transitions());
     shares.push(Share { what: "findings index (FindingsIndex, 1 policy)", bytes: live() - before });
 
-    // Cluster mode: the report writer builds every report object of a dirty policy at once
-    // (`desired`), and keeps each body it applied (`ReportState::written`): two copies.
+    // Cluster mode, as the report writer did before: every report object of a dirty policy
+    // built at once, and each body applied kept for the next comparison: two such copies.
     let policy = index.policy_names().next().expect("one policy").to_string();
     let before = live();
     let reports = phiguard_controller::reports::build_reports(
@@ -472,7 +483,7 @@ fn attribution(n: usize) -> Vec<Share> {
         &index.shards(&policy),
     );
     shares.push(Share {
-        what: "cluster mode: one policy's report objects as the writer builds them (serde_json::Value)",
+        what: "cluster mode: one policy's report objects, all at once (serde_json::Value)",
         bytes: live() - before,
     });
     let serialized: usize = reports.values().map(|v| serde_json::to_vec(v).map_or(0, |b| b.len())).sum();
@@ -481,6 +492,35 @@ fn attribution(n: usize) -> Vec<Share> {
         bytes: serialized as i64,
     });
     drop(reports);
+
+    // Cluster mode, as the writer does now (`writer::flush_reports`): one object at a time,
+    // fingerprinted; changed ones (all, on a first write) kept as JSON text, 64 a pass.
+    let before = live();
+    reset_peak();
+    let mut written = std::collections::BTreeMap::new();
+    let mut changed = Vec::new();
+    phiguard_controller::reports::for_each_report(
+        phiguard_controller::reports::ReportFormat::OpenReports,
+        &phiguard_controller::reports::Owner { name: &policy, uid: None },
+        &index.shards(&policy),
+        |name, body| {
+            let print = phiguard_controller::reports::fingerprint(&body);
+            if changed.len() < 64 {
+                changed.push((name.clone(), serde_json::to_vec(&body).unwrap_or_default()));
+            }
+            written.insert(name, (policy.clone(), Some(print)));
+        },
+    );
+    shares.push(Share {
+        what: "cluster mode: the report writer's peak during a first-write pass (one object at a time, 64 kept as JSON)",
+        bytes: PEAK.load(Ordering::Relaxed) - before,
+    });
+    drop(changed);
+    shares.push(Share {
+        what: "cluster mode: what the report writer keeps between passes (name, policy, fingerprint per object)",
+        bytes: live() - before,
+    });
+    drop(written);
 
     let before = live();
     let counts = phiguard_cli::metrics::noncompliant_counts(&index);
