@@ -278,15 +278,14 @@ proptest! {
         regions in prop::collection::vec(prop::sample::select(vec!["us-east-1", "eu-west-1", "ap-south-1"]), 0..2),
         phi_only in any::<bool>(),
     ) {
-        let mut spec = HipaaPolicySpec::default();
-        spec.scope = Scope {
+        let spec = HipaaPolicySpec { scope: Scope {
             accounts: accounts.iter().map(|s| s.to_string()).collect(),
             regions: regions.iter().map(|s| s.to_string()).collect(),
             resource_types: types.iter().map(|s| s.to_string()).collect(),
             tag_selector: phi_only.then(|| serde_json::from_value(json!({
                 "matchTags": {"data-classification": "phi"}, "whenTagsUnknown": "Exclude"
             })).expect("selector")),
-        };
+        }, ..HipaaPolicySpec::default() };
         let p = compiled(&spec);
         // An account or region the source did not carry is not a reason to skip a resource
         // (missing a PHI store is worse than one extra finding); a known one must be listed.
