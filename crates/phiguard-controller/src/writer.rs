@@ -46,9 +46,9 @@ impl Default for WriterConfig {
     }
 }
 
-/// Report objects written per policy and pass: bounds what a pass holds (a full object of
-/// 1,000 results is about 320 KB as JSON text). A first write of 100,000 resources' reports
-/// (about 800 objects) takes 13 passes, one per `debounce`.
+/// Report objects written per policy and pass: bounds what a pass holds (an object holds at
+/// most 1,000 results, under 512 KB as JSON text). A first write takes one pass, one
+/// `debounce` apart, per 64 objects of the policy.
 const MAX_REPORTS_PER_FLUSH: usize = 64;
 
 /// How long reports pause after the API server said their CRD is not installed.
