@@ -15,7 +15,7 @@ use tracing::{debug, info, warn};
 
 use crate::events::EventConfig;
 use crate::policies::Shared;
-use crate::reports::{MANAGED_BY, Owner, POLICY_ANNOTATION, ReportFormat, build_reports};
+use crate::reports::{MANAGED_BY, Owner, POLICY_ANNOTATION, ReportFormat, fingerprint, for_each_report};
 use crate::status::{Compiled, FIELD_MANAGER, add_remediation, apply_body, build_status};
 
 #[derive(Debug, Default)]
@@ -46,6 +46,11 @@ impl Default for WriterConfig {
     }
 }
 
+/// Report objects written per policy and pass: bounds what a pass holds (an object holds at
+/// most 1,000 results, under 512 KB as JSON text). A first write takes one pass, one
+/// `debounce` apart, per 64 objects of the policy.
+const MAX_REPORTS_PER_FLUSH: usize = 64;
+
 /// How long reports pause after the API server said their CRD is not installed.
 const REPORTS_UNAVAILABLE_PAUSE: Duration = Duration::from_secs(60);
 
@@ -56,8 +61,10 @@ fn count(kind: &'static str, outcome: &'static str) {
 /// What the report writer remembers between ticks.
 #[derive(Default)]
 pub struct ReportState {
-    /// Report name → (policy, body last applied; `Null` when only listed at start).
-    written: BTreeMap<String, (String, serde_json::Value)>,
+    /// Report name → (policy, fingerprint of the body last applied; `None` when only listed
+    /// at start). A fingerprint, not the body: the bodies of 100,000 resources' reports
+    /// would take over 1 GB.
+    written: BTreeMap<String, (String, Option<u64>)>,
     /// Policies whose reports are not yet in line with the index.
     dirty: BTreeSet<String>,
     /// Reports written before this process started have been listed.
@@ -203,7 +210,7 @@ pub async fn flush_reports(
                     let policy = obj.metadata.annotations.as_ref().and_then(|a| a.get(POLICY_ANNOTATION)).cloned();
                     if let (Some(name), Some(policy)) = (obj.metadata.name, policy) {
                         state.dirty.insert(policy.clone());
-                        state.written.insert(name, (policy, serde_json::Value::Null));
+                        state.written.insert(name, (policy, None));
                     }
                 }
                 state.listed = true;
@@ -227,24 +234,40 @@ pub async fn flush_reports(
         if !primed && valid.as_ref().is_some_and(|(ok, _)| *ok) {
             continue;
         }
-        let desired = match &valid {
-            Some((true, uid)) => {
-                let index = shared.index.lock().unwrap_or_else(|e| e.into_inner());
-                build_reports(format, &Owner { name: &policy, uid: uid.as_deref() }, &index.shards(&policy))
-            }
-            _ => BTreeMap::new(),
-        };
+        // Reports are built one object at a time under the index lock; only changed ones are
+        // kept for writing, as JSON text (a sixth of a `Value`'s size), at most
+        // `MAX_REPORTS_PER_FLUSH` a pass (the rest next pass): the writer never holds a whole
+        // policy's reports at once.
+        let mut desired: BTreeSet<String> = BTreeSet::new();
+        let mut changed: Vec<(String, Vec<u8>, u64)> = Vec::new();
+        let mut more = false;
+        if let Some((true, uid)) = &valid {
+            let index = shared.index.lock().unwrap_or_else(|e| e.into_inner());
+            let owner = Owner { name: &policy, uid: uid.as_deref() };
+            for_each_report(format, &owner, &index.shards(&policy), |name, body| {
+                let print = fingerprint(&body);
+                if state.written.get(&name).is_none_or(|(_, f)| *f != Some(print)) {
+                    if changed.len() < MAX_REPORTS_PER_FLUSH {
+                        // Serialising a `Value` cannot fail.
+                        changed.push((name.clone(), serde_json::to_vec(&body).unwrap_or_default(), print));
+                    } else {
+                        more = true;
+                    }
+                }
+                desired.insert(name);
+            });
+        }
         let mut ok = true;
-        for (name, body) in &desired {
-            if state.written.get(name).is_some_and(|(_, b)| b == body) {
-                continue;
-            }
+        for (name, text, print) in changed {
+            // Parsing back what was just serialised cannot fail.
+            let body: serde_json::Value = serde_json::from_slice(&text).unwrap_or_default();
+            drop(text);
             let params = PatchParams::apply(crate::status::FIELD_MANAGER).force();
-            match tokio::time::timeout(config.timeout, api.patch(name, &params, &Patch::Apply(body))).await {
+            match tokio::time::timeout(config.timeout, api.patch(&name, &params, &Patch::Apply(&body))).await {
                 Ok(Ok(_)) => {
                     count("report", "ok");
                     state.missing_logged = false;
-                    state.written.insert(name.clone(), (policy.clone(), body.clone()));
+                    state.written.insert(name, (policy.clone(), Some(print)));
                 }
                 Ok(Err(e)) => {
                     ok = false;
@@ -262,7 +285,7 @@ pub async fn flush_reports(
         let stale: Vec<String> = state
             .written
             .iter()
-            .filter(|(n, (p, _))| *p == policy && !desired.contains_key(*n))
+            .filter(|(n, (p, _))| *p == policy && !desired.contains(*n))
             .map(|(n, _)| n.clone())
             .collect();
         for name in stale {
@@ -285,7 +308,7 @@ pub async fn flush_reports(
                 }
             }
         }
-        if ok {
+        if ok && !more {
             state.dirty.remove(&policy);
             debug!(policy, reports = desired.len(), "reports written");
         }

@@ -6,7 +6,9 @@ use jiff::Timestamp;
 use phiguard_api::policy::Severity;
 use phiguard_controller::events::{EventBudget, Notice, RemediationOutcome, notices, render};
 use phiguard_controller::index::{Entry, Failing, FindingsIndex, ResourceKey, Shard, Transition};
-use phiguard_controller::reports::{MAX_RESULTS_PER_REPORT, Owner, ReportFormat, build_reports, report_name};
+use phiguard_controller::reports::{
+    MAX_RESULTS_PER_REPORT, Owner, ReportFormat, build_reports, fingerprint, for_each_report, report_name,
+};
 use phiguard_rules::Status;
 
 fn t(s: &str) -> Timestamp {
@@ -141,6 +143,31 @@ fn adding_a_resource_rewrites_one_part_not_all() {
     assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>(), "same parts");
     let changed = before.iter().filter(|(n, r)| after[*n] != **r).count();
     assert_eq!(changed, 1);
+}
+
+/// The writer builds reports one at a time and remembers only fingerprints (holding every body
+/// took over 1 GB at 100,000 resources): it must see the same objects, and a fingerprint must
+/// change exactly when a body does.
+#[test]
+fn one_at_a_time_gives_the_same_reports_and_fingerprints_follow_changes() {
+    let keys: Vec<ResourceKey> = (0..2_000).map(key).collect();
+    let entry = failing_entry(t("2026-11-29T10:00:00Z"));
+    let owner = Owner { name: "p", uid: None };
+    let shards = |n: usize| BTreeMap::from([(shard(), keys.iter().take(n).map(|k| (k, &entry)).collect())]);
+    let all = build_reports(ReportFormat::OpenReports, &owner, &shards(2_000));
+    let mut one_by_one = BTreeMap::new();
+    for_each_report(ReportFormat::OpenReports, &owner, &shards(2_000), |name, body| {
+        assert!(one_by_one.insert(name, body).is_none(), "each object once");
+    });
+    assert_eq!(one_by_one, all);
+    assert!(all.len() > 1, "several parts");
+
+    let before: BTreeMap<_, _> = all.iter().map(|(n, b)| (n.clone(), fingerprint(b))).collect();
+    let after = build_reports(ReportFormat::OpenReports, &owner, &shards(1_999));
+    for (name, body) in &after {
+        assert_eq!(before[name] == fingerprint(body), all[name] == *body, "{name}: fingerprint and body disagree");
+    }
+    assert_eq!(after.iter().filter(|(n, b)| before[*n] != fingerprint(b)).count(), 1, "one part changed");
 }
 
 #[test]
