@@ -105,9 +105,12 @@ fn lists_are_exhaustive(reason: RejectReason, kind: EnvelopeKind) {
 /// (6 reasons, 7 kinds, 4 audit events): a label set that depends on the data (an action,
 /// an AWS operation) appears at its first event, and its alert copes with that itself.
 pub fn register_zero_series() {
-    for name in
-        ["phiguard_messages_deleted_total", "phiguard_messages_retried_total", "phiguard_messages_released_total"]
-    {
+    for name in [
+        "phiguard_messages_deleted_total",
+        "phiguard_messages_retried_total",
+        "phiguard_messages_released_total",
+        crate::plan::DROPPED_TRIGGERS,
+    ] {
         metrics::counter!(name).increment(0);
     }
     for reason in REJECT_REASONS {
@@ -142,6 +145,7 @@ fn describe() {
     describe_counter!("phiguard_aws_api_errors_total", "Failed AWS API call attempts, by error class.");
     describe_gauge!("phiguard_leader", "1 while this replica leads (or runs without election).");
     describe_counter!("phiguard_audit_trail_changes_total", "CloudTrail changes that can blind PhiGuard.");
+    describe_counter!(crate::plan::DROPPED_TRIGGERS, "Remediation trigger batches dropped: the worker was behind.");
 }
 
 /// Count every rule evaluation in `items`.

@@ -147,6 +147,9 @@ impl Default for RemediationOptions {
     }
 }
 
+/// Batches of remediation triggers dropped because the worker was behind.
+pub const DROPPED_TRIGGERS: &str = "phiguard_remediation_triggers_dropped_total";
+
 /// Work for the remediation worker: one batch of evaluated items.
 struct Batch {
     policies: Arc<Vec<CompiledPolicy>>,
@@ -162,6 +165,9 @@ pub struct RemediationHandle {
     tx: mpsc::Sender<Batch>,
     /// Batches sent and not yet worked through, so a stopping run can wait for them.
     pending: Arc<AtomicUsize>,
+    /// When the last "worker is behind" warning was logged: one line a minute at most, the
+    /// counter has the rest (a flood once wrote 6,440 lines for 20,000 messages).
+    dropped_warned: Arc<std::sync::Mutex<Option<Instant>>>,
 }
 
 impl RemediationHandle {
@@ -183,9 +189,15 @@ impl RemediationHandle {
         // worker is behind is seen again by the next event or resync.
         if self.tx.try_send(Batch { policies, triggers, resync, today }).is_err() {
             self.pending.fetch_sub(1, Ordering::SeqCst);
-            tracing::warn!(
-                "remediation worker is behind; triggers dropped (the next event or resync brings them back)"
-            );
+            metrics::counter!(DROPPED_TRIGGERS).increment(1);
+            let mut warned = self.dropped_warned.lock().unwrap_or_else(|e| e.into_inner());
+            if warned.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+                *warned = Some(Instant::now());
+                tracing::warn!(
+                    "remediation worker is behind; triggers dropped (the next event or resync brings them back; \
+                     phiguard_remediation_triggers_dropped_total counts them; logged once a minute)"
+                );
+            }
         }
     }
 
@@ -298,7 +310,7 @@ pub fn spawn_worker(w: Wiring) -> RemediationHandle {
             }
         }
     });
-    RemediationHandle { tx, pending }
+    RemediationHandle { tx, pending, dropped_warned: Default::default() }
 }
 
 /// Each policy's budget to the controller, which writes it to status when it changed.
