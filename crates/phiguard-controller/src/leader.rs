@@ -65,15 +65,18 @@ async fn renew_deadline(
     // When our lease runs out, by the newest renewal seen (the manager writes renewTime from
     // this host's clock, so comparing it with `SystemTime::now()` is sound).
     let mut expiry: Option<SystemTime> = None;
+    // Read the Lease at once (just acquired: a restart under the same identity is told
+    // "leader" from a stale lease before the manager renews it).
+    let mut look_now = false;
     let mut said_expired = false;
     loop {
         let now = SystemTime::now();
         let manager_leads = *manager_says.borrow_and_update();
-        let leads = manager_leads && expiry.is_some_and(|e| now < e);
-        if manager_leads && !leads && !said_expired {
+        let leads = manager_leads && !look_now && expiry.is_some_and(|e| now < e);
+        if manager_leads && !look_now && !leads && !said_expired {
             error!(
                 lease = config.name,
-                "the lease expired without a renewal (API server unreachable?): no longer leading"
+                "the lease has expired without a renewal (API server unreachable?): not leading until it is renewed"
             );
             said_expired = true;
         }
@@ -84,6 +87,7 @@ async fn renew_deadline(
         leading.send_if_modified(|l| std::mem::replace(l, leads) != leads);
         // Next look: just after the next renewal is due, then every `period` until it is seen.
         let wait = match expiry {
+            _ if look_now && manager_leads => Duration::ZERO,
             Some(e) if manager_leads => {
                 let due = e.checked_sub(grace).unwrap_or(now) + period;
                 due.duration_since(now).unwrap_or(period).max(Duration::from_millis(50))
@@ -102,8 +106,10 @@ async fn renew_deadline(
                 }
                 // The manager has just acquired the lease (renewTime = now), or lost it.
                 expiry = (*manager_says.borrow()).then(|| SystemTime::now() + duration);
+                look_now = expiry.is_some();
             }
             () = tokio::time::sleep(wait) => {
+                look_now = false;
                 // Unreachable or slow: keep what was last seen, the deadline decides.
                 if let Ok(Ok(lease)) = tokio::time::timeout(period, leases.get(&config.name)).await {
                     expiry = our_expiry(&lease, &config.identity);

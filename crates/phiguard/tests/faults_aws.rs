@@ -221,10 +221,12 @@ async fn encrypt_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
 // ---------------------------------------------------------------------------------------------
 // What the operator wrote
 
-/// Findings by event id: (resource id or ARN, rule) → status, from live reads only. A line torn
-/// at the end of the file is skipped.
-fn findings(path: &Path) -> BTreeMap<String, BTreeMap<(String, String), (String, String)>> {
-    let mut by_event: BTreeMap<String, BTreeMap<(String, String), (String, String)>> = BTreeMap::new();
+/// (resource id or ARN, rule) → (status, source) of one event's findings.
+type EventFindings = BTreeMap<(String, String), (String, String)>;
+
+/// Findings by event id. A line torn at the end of the file is skipped.
+fn findings(path: &Path) -> BTreeMap<String, EventFindings> {
+    let mut by_event: BTreeMap<String, EventFindings> = BTreeMap::new();
     for line in std::fs::read_to_string(path).unwrap_or_default().lines() {
         let Ok(l) = serde_json::from_str::<Value>(line) else { continue };
         let (Some(rule), Some(status)) = (l["rule"].as_str(), l["status"].as_str()) else { continue };
