@@ -8,7 +8,19 @@ Usage: python aws_proxy.py --upstream http://127.0.0.1:5000 [--port 0] [--port-f
 Control (paths no bucket can have, since bucket names cannot contain "_"):
   GET  /__proxy/stats   {"total": n, "services": {...}, "operations": {...}, "faults": n}
   POST /__proxy/reset   zero the counters
-  POST /__proxy/fault   {"mode": "none|throttle|server_error|down", "seconds": 30, "rate": 1.0}
+  POST /__proxy/fault   {"mode": "none|throttle|server_error|down", "seconds": 30, "rate": 1.0,
+                         "every": 2, "services": ["s3", "sns"], "status": 429}
+    For `seconds`, each request fails with probability `rate`, or (deterministic) every
+    `every`-th request of each service fails; `services` limits the faults to those services
+    (SigV4 names: s3, sqs, sns, dynamodb...). The rest are forwarded. Modes:
+    - throttle: the throttling error the service really sends, in its protocol: awsJson
+      `ThrottlingException` (SQS `RequestThrottled`) with HTTP 400, awsQuery `Throttling` 400,
+      EC2 `RequestLimitExceeded` 503, S3 `SlowDown` 503, REST-JSON `TooManyRequestsException` 429;
+    - server_error: 500 `InternalFailure` (S3/EC2 `InternalError`) or 503 `ServiceUnavailable`;
+    - down: the connection is closed without an answer (the endpoint is gone);
+    - status (optional): another HTTP status for the same error document (e.g. 429).
+    Stats also count failed requests by mode (`fault_modes`), by operation (`fault_operations`)
+    and by mode and service (`fault_services`).
 """
 
 import argparse
@@ -41,18 +53,46 @@ class State:
         self.operations = Counter()
         self.total = 0
         self.faults = 0
+        self.fault_modes = Counter()
+        self.fault_operations = Counter()
+        self.fault_services = {}
         self.mode = "none"
         self.until = 0.0
         self.rate = 1.0
+        self.every = 0
+        self.only = None
+        self.seen = Counter()
+        self.status = None
 
-    def fault(self):
+    def configure(self, req):
+        with self.lock:
+            self.mode = req.get("mode", "none")
+            self.until = time.monotonic() + float(req.get("seconds", 30))
+            self.rate = float(req.get("rate", 1.0))
+            self.every = int(req.get("every") or 0)
+            self.only = set(req["services"]) if req.get("services") else None
+            self.seen = Counter()
+            self.status = int(req["status"]) if req.get("status") else None
+
+    def fault(self, service, op):
+        """The fault mode for this request, or None to forward it."""
         with self.lock:
             if self.mode == "none" or time.monotonic() >= self.until:
                 self.mode = "none"
                 return None
-            if random.random() >= self.rate:
+            if self.only is not None and service not in self.only:
+                return None
+            if self.every:
+                # Deterministic: the every-th, 2×every-th... request of each service.
+                self.seen[service] += 1
+                if self.seen[service] % self.every:
+                    return None
+            elif random.random() >= self.rate:
                 return None
             self.faults += 1
+            self.fault_modes[self.mode] += 1
+            self.fault_operations[f"{service}:{op}"] += 1
+            self.fault_services.setdefault(self.mode, Counter())[service] += 1
             return self.mode
 
 
@@ -79,13 +119,70 @@ def operation(service, method, path, query, headers, body):
     return f"{method} {path.split('?')[0]}"
 
 
-def error_response(service, mode):
-    if mode == "throttle":
-        if service == "s3":
-            return 503, "application/xml", b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
-        return 400, "application/x-amz-json-1.0", json.dumps(
-            {"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
-    return 500, "application/xml", b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
+# Services whose REST protocol speaks XML; the other REST services (API Gateway, Lambda...) speak JSON.
+REST_XML = {"s3", "cloudfront", "route53"}
+
+
+def protocol(service, headers):
+    """The AWS protocol of a request, which decides what an error answer looks like."""
+    ctype = headers.get("Content-Type", "")
+    if headers.get("X-Amz-Target") or ctype.startswith("application/x-amz-json"):
+        return "json"  # awsJson1_0 / awsJson1_1 (SQS, DynamoDB, KMS, Kinesis, CloudTrail...)
+    if ctype.startswith("application/x-www-form-urlencoded"):
+        return "ec2" if service == "ec2" else "query"  # awsQuery (SNS, RDS, STS, ELB...) / ec2Query
+    return "rest-xml" if service in REST_XML else "rest-json"
+
+
+def xml(doc):
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + doc.encode()
+
+
+def error_response(service, mode, headers, status=None):
+    """(status, headers, body) of the error AWS sends for `mode` in the request's protocol, as the
+    SDKs parse it: the code in `__type` / `x-amzn-ErrorType` (JSON), `<Error><Code>` (query,
+    REST-XML), `<Errors><Error><Code>` (EC2). `status` overrides the HTTP status (e.g. 429)."""
+    proto = protocol(service, headers)
+    request_id = f"{random.getrandbits(64):016x}-proxy"
+    throttle = mode == "throttle"
+    if throttle:
+        # What each service really answers when it throttles.
+        code, http = {
+            "json": ("RequestThrottled" if service == "sqs" else "ThrottlingException", 400),
+            "query": ("Throttling", 400),
+            "ec2": ("RequestLimitExceeded", 503),
+            "rest-xml": ("SlowDown", 503) if service == "s3" else ("Throttling", 400),
+            "rest-json": ("TooManyRequestsException", 429),
+        }[proto]
+        message = "Rate exceeded"
+    else:
+        # A service failure: 500 InternalFailure or 503 ServiceUnavailable, at random.
+        unavailable = random.random() < 0.5
+        http = 503 if unavailable else 500
+        if proto in ("ec2",) or service == "s3":
+            code = "ServiceUnavailable" if unavailable else "InternalError"
+        else:
+            code = "ServiceUnavailable" if unavailable else "InternalFailure"
+        message = "We encountered an internal error. Please try again."
+    http = status or http
+    if proto in ("json", "rest-json"):
+        extra = [("x-amzn-ErrorType", code), ("x-amzn-RequestId", request_id)]
+        if service == "sqs":
+            # SQS's JSON protocol is query-compatible: the SDK also reads the query code.
+            extra.append(("x-amzn-query-error", f"{code};{'Sender' if throttle else 'Receiver'}"))
+        ctype = "application/x-amz-json-1.0" if proto == "json" else "application/json"
+        body = json.dumps({"__type": code, "message": message}).encode()
+        return http, ctype, body, extra
+    if proto == "ec2":
+        body = xml(f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+                   f"<RequestID>{request_id}</RequestID></Response>")
+        return http, "text/xml;charset=UTF-8", body, []
+    if service == "s3":
+        body = xml(f"<Error><Code>{code}</Code><Message>{message}</Message><RequestId>{request_id}</RequestId></Error>")
+        return http, "application/xml", body, [("x-amz-request-id", request_id)]
+    kind = "Sender" if throttle else "Receiver"
+    body = xml(f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+               f"<RequestId>{request_id}</RequestId></ErrorResponse>")
+    return http, "text/xml", body, [("x-amzn-RequestId", request_id)]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -113,19 +210,18 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/__proxy/stats"):
             with STATE.lock:
                 doc = {"total": STATE.total, "services": dict(STATE.services),
-                       "operations": dict(STATE.operations), "faults": STATE.faults, "mode": STATE.mode}
+                       "operations": dict(STATE.operations), "faults": STATE.faults, "mode": STATE.mode,
+                       "fault_modes": dict(STATE.fault_modes), "fault_operations": dict(STATE.fault_operations),
+                       "fault_services": {m: dict(c) for m, c in STATE.fault_services.items()}}
             return self._send(200, "application/json", json.dumps(doc).encode())
         if self.path.startswith("/__proxy/reset"):
             with STATE.lock:
                 STATE.services.clear(), STATE.operations.clear()
+                STATE.fault_modes.clear(), STATE.fault_operations.clear(), STATE.fault_services.clear()
                 STATE.total = STATE.faults = 0
             return self._send(200, "application/json", b"{}")
         if self.path.startswith("/__proxy/fault"):
-            req = json.loads(body or b"{}")
-            with STATE.lock:
-                STATE.mode = req.get("mode", "none")
-                STATE.until = time.monotonic() + float(req.get("seconds", 30))
-                STATE.rate = float(req.get("rate", 1.0))
+            STATE.configure(json.loads(body or b"{}"))
             return self._send(200, "application/json", b"{}")
         return self._send(404, "text/plain", b"unknown control path")
 
@@ -148,14 +244,15 @@ class Handler(BaseHTTPRequestHandler):
             STATE.total += 1
             STATE.services[service] += 1
             STATE.operations[f"{service}:{op}"] += 1
-        mode = STATE.fault()
+        mode = STATE.fault(service, op)
         if mode == "down":
             # An endpoint that is gone: the connection closes without an answer.
             self.close_connection = True
             self.connection.shutdown(2)
             return
         if mode:
-            return self._send(*error_response(service, mode))
+            status, ctype, body, extra = error_response(service, mode, self.headers, STATE.status)
+            return self._send(status, ctype, body, extra)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         for attempt in (1, 2):
             conn = self._connection()

@@ -1,6 +1,7 @@
 //! AWS API call metrics: an SDK interceptor on every client PhiGuard builds counts each attempt
-//! (`phiguard_aws_api_calls_total`) and each failed one by error class
-//! (`phiguard_aws_api_errors_total`). Labels are the SDK's service and operation names only:
+//! (`phiguard_aws_api_calls_total`), each failed one by error class
+//! (`phiguard_aws_api_errors_total`) and each retry the SDK made (`phiguard_aws_api_retries_total`:
+//! attempts after an operation's first, i.e. after the SDK's backoff). Labels are the SDK's service and operation names only:
 //! never a resource name, ARN or error message (those can name PHI-bearing resources).
 //!
 //! `SdkConfig` cannot carry interceptors, so clients are built with [`client`] (or
@@ -25,6 +26,7 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 };
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, Metadata};
 use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::{RuntimeComponents, RuntimeComponentsBuilder};
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
@@ -233,6 +235,11 @@ impl Intercept for ApiMetrics {
             Some(m) => (service_label(m.service()), m.name().to_string()),
             None => ("unknown".to_string(), "unknown".to_string()),
         };
+        // The orchestrator numbers attempts from 1; a later one is a retry after the SDK's backoff.
+        if cfg.load::<RequestAttempts>().is_some_and(|a| a.attempts() > 1) {
+            metrics::counter!("phiguard_aws_api_retries_total", "service" => service.clone(), "operation" => operation.clone())
+                .increment(1);
+        }
         let Some(Err(error)) = context.output_or_error() else {
             record(service, operation, None);
             return Ok(());
