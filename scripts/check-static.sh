@@ -29,8 +29,12 @@ rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGE
 start=$SECONDS
 log "cargo build --release --locked --target $TARGET -p phiguard ..."
 cargo build --release --locked --target "$TARGET" -p phiguard --bin phiguard >&2
-bin="${CARGO_TARGET_DIR:-target}/$TARGET/release/phiguard"
-log "built in $((SECONDS - start))s: $(du -h "$bin" | cut -f1)"
+built="${CARGO_TARGET_DIR:-target}/$TARGET/release/phiguard"
+log "built in $((SECONDS - start))s: $(du -h "$built" | cut -f1)"
+# The image ships it stripped (Dockerfile): check that file, not the build's.
+bin="${built%/*}/phiguard.stripped"
+strip -o "$bin" "$built"
+log "stripped: $(du -h "$bin" | cut -f1)"
 
 # Static: no program interpreter (PT_INTERP) and no needed shared libraries (DT_NEEDED).
 # Read from the ELF headers with python3 so no binutils are needed.
