@@ -44,6 +44,25 @@ where
     ExecError { service, operation, class, message: aws_sdk_s3::error::DisplayErrorContext(e).to_string() }
 }
 
+/// A create call whose target may already exist: PhiGuard's own copy of a default parameter
+/// group, made earlier for another instance or cluster of the same family, is reused.
+pub(crate) fn created_or_exists<T, E, R>(
+    service: &'static str,
+    operation: &'static str,
+    exists_codes: &[&str],
+    result: Result<T, SdkError<E, R>>,
+) -> Result<(), ExecError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().and_then(|s| s.code()).is_some_and(|c| exists_codes.contains(&c)) => Ok(()),
+        Err(e) => Err(exec_error(service, operation, e)),
+    }
+}
+
 pub(crate) fn build_error(service: &'static str, operation: &'static str, e: impl std::fmt::Display) -> ExecError {
     ExecError { service, operation, class: "invalid", message: e.to_string() }
 }
@@ -191,14 +210,7 @@ impl Executor {
                         .description(format!("Copy of default.{family} with TLS forced (PhiGuard)"))
                         .send()
                         .await;
-                    match created {
-                        Ok(_) => {}
-                        // PhiGuard's own group for this family, made for another instance.
-                        Err(e)
-                            if e.as_service_error().and_then(|s| s.code()) == Some("DBParameterGroupAlreadyExists") => {
-                        }
-                        Err(e) => return Err(exec_error("rds", "CreateDBParameterGroup", e)),
-                    }
+                    created_or_exists("rds", "CreateDBParameterGroup", &["DBParameterGroupAlreadyExists"], created)?;
                 }
                 let apply = if *immediate { ApplyMethod::Immediate } else { ApplyMethod::PendingReboot };
                 let param =

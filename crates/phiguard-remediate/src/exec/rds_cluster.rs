@@ -1,10 +1,9 @@
 //! Aurora: Forced SSL in the DB cluster parameter group.
 
 use aws_config::SdkConfig;
-use aws_sdk_rds::error::ProvideErrorMetadata;
 use aws_sdk_rds::types::{ApplyMethod, Parameter};
 
-use super::{ExecError, exec_error};
+use super::{ExecError, created_or_exists, exec_error};
 
 /// Set the TLS parameter (dynamic in Aurora) in `group`. With `create_family`, the cluster uses
 /// a `default.*` group: create `group` in that family first (reused if PhiGuard made it
@@ -28,15 +27,12 @@ pub(super) async fn force_ssl(
             .description(format!("Copy of default.{family} with TLS forced (PhiGuard)"))
             .send()
             .await;
-        match created {
-            Ok(_) => {}
-            Err(e)
-                if matches!(
-                    e.as_service_error().and_then(|s| s.code()),
-                    Some("DBParameterGroupAlreadyExists" | "DBParameterGroupAlreadyExistsFault")
-                ) => {}
-            Err(e) => return Err(exec_error("rds", "CreateDBClusterParameterGroup", e)),
-        }
+        created_or_exists(
+            "rds",
+            "CreateDBClusterParameterGroup",
+            &["DBParameterGroupAlreadyExists", "DBParameterGroupAlreadyExistsFault"],
+            created,
+        )?;
     }
     let param = Parameter::builder()
         .parameter_name(parameter)

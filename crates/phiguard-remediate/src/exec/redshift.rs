@@ -1,10 +1,9 @@
 //! Redshift: cluster encryption and `require_ssl` in the cluster parameter group.
 
 use aws_config::SdkConfig;
-use aws_sdk_redshift::error::ProvideErrorMetadata;
 use aws_sdk_redshift::types::Parameter;
 
-use super::{ExecError, exec_error};
+use super::{ExecError, created_or_exists, exec_error};
 
 /// ModifyCluster `Encrypted=true`; without a key Redshift uses its default key.
 ///
@@ -69,16 +68,12 @@ pub(super) async fn require_ssl(
             .description(format!("Copy of {source} with require_ssl (PhiGuard)"))
             .send()
             .await;
-        match created {
-            Ok(_) => {}
-            // PhiGuard's own group for this family, made for another cluster.
-            Err(e)
-                if matches!(
-                    e.as_service_error().and_then(|s| s.code()),
-                    Some("ClusterParameterGroupAlreadyExists" | "ClusterParameterGroupAlreadyExistsFault")
-                ) => {}
-            Err(e) => return Err(exec_error("redshift", "CreateClusterParameterGroup", e)),
-        }
+        created_or_exists(
+            "redshift",
+            "CreateClusterParameterGroup",
+            &["ClusterParameterGroupAlreadyExists", "ClusterParameterGroupAlreadyExistsFault"],
+            created,
+        )?;
         let mut pages =
             redshift.describe_cluster_parameters().parameter_group_name(source).source("user").into_paginator().send();
         while let Some(page) = pages.next().await {
