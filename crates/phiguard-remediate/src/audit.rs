@@ -34,6 +34,9 @@ pub enum Outcome {
     SkippedAccount,
     /// Applied, but the setting takes effect only after a reboot PhiGuard may not do.
     PendingReboot,
+    /// Accepted by AWS and still under way (Redshift encrypts by migrating the data, minutes
+    /// to hours): neither verified nor failed; the next read after it finishes judges it.
+    InProgress,
 }
 
 impl Outcome {
@@ -48,6 +51,7 @@ impl Outcome {
             Outcome::SkippedMode => "skipped_mode",
             Outcome::SkippedAccount => "skipped_account",
             Outcome::PendingReboot => "pending_reboot",
+            Outcome::InProgress => "in_progress",
         }
     }
 }
@@ -258,6 +262,7 @@ mod tests {
             Outcome::SkippedMode,
             Outcome::SkippedAccount,
             Outcome::PendingReboot,
+            Outcome::InProgress,
         ] {
             assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{}\"", o.as_str()));
         }

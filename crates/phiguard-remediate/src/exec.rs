@@ -83,6 +83,17 @@ impl Executor {
         Executor { config, settings: settings.clone() }
     }
 
+    /// Whether a change AWS accepted is still being carried out, so a verification that
+    /// still sees the old setting is not a failure (only Redshift encryption, a data migration).
+    pub async fn in_progress(&self, op: &Op) -> Result<bool, ExecError> {
+        match op {
+            Op::RedshiftEncrypt { cluster, .. } => {
+                redshift::encryption_under_way(&aws_sdk_redshift::Client::new(&self.config), cluster).await
+            }
+            _ => Ok(false),
+        }
+    }
+
     pub async fn apply(&self, op: &Op) -> Result<(), ExecError> {
         let c = &self.config;
         match op {

@@ -388,6 +388,12 @@ impl Remediator {
         }
         let executor = Executor::new(&config, &self.aws, resource.region.as_deref());
         if let Err(e) = executor.apply(&fix.op).await {
+            if e.class == "in-progress" {
+                // An earlier attempt's change is still being carried out: nothing to redo.
+                let why = format!("{reason}; the change asked for earlier is still under way");
+                self.emit(out, b.record(Outcome::InProgress, p.action, &why, Some(&p)));
+                return Attempt::Done;
+            }
             tracing::debug!(rule = t.rule.id, error = %e.message, "remediation call failed");
             let why = format!("{reason}; {} {} failed: {}", e.service, e.operation, e.class);
             self.emit(out, b.record(Outcome::Failed, p.action, &why, Some(&p)));
@@ -416,6 +422,14 @@ impl Remediator {
                 }
                 Some((Status::Pass, why)) => {
                     self.emit(out, b.record(Outcome::Verified, p.action, &why, Some(&p)));
+                    return Attempt::Done;
+                }
+                Some((_, why))
+                    if attempt == self.settings.verify_tries.max(1)
+                        && executor.in_progress(&fix.op).await.unwrap_or(false) =>
+                {
+                    let why = format!("{why}; the change is accepted and still under way (AWS reports it pending)");
+                    self.emit(out, b.record(Outcome::InProgress, p.action, &why, Some(&p)));
                     return Attempt::Done;
                 }
                 other if attempt == self.settings.verify_tries.max(1) => {

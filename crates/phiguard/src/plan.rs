@@ -362,7 +362,7 @@ impl phiguard_remediate::AuditSink for KubernetesEvents {
         use phiguard_remediate::Outcome;
         let outcome = match r.outcome {
             Outcome::Planned => Event::Planned,
-            Outcome::Applied | Outcome::Verified | Outcome::PendingReboot => Event::Applied,
+            Outcome::Applied | Outcome::Verified | Outcome::PendingReboot | Outcome::InProgress => Event::Applied,
             Outcome::Failed => Event::Failed,
             Outcome::SkippedBudget | Outcome::SkippedExempt | Outcome::SkippedMode | Outcome::SkippedAccount => {
                 Event::Skipped

@@ -13,19 +13,7 @@ use super::{ExecError, created_or_exists, exec_error};
 /// again: the attempt fails with class `in-progress` instead of stacking a second migration.
 pub(super) async fn encrypt(config: &SdkConfig, cluster: &str, kms_key: Option<&str>) -> Result<(), ExecError> {
     let redshift = aws_sdk_redshift::Client::new(config);
-    let described = redshift
-        .describe_clusters()
-        .cluster_identifier(cluster)
-        .send()
-        .await
-        .map_err(|e| exec_error("redshift", "DescribeClusters", e))?;
-    let pending = described
-        .clusters
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|c| c.pending_modified_values?.encryption_type)
-        .any(|t| !t.eq_ignore_ascii_case("none"));
-    if pending {
+    if encryption_under_way(&redshift, cluster).await? {
         return Err(ExecError {
             service: "redshift",
             operation: "ModifyCluster",
@@ -42,6 +30,26 @@ pub(super) async fn encrypt(config: &SdkConfig, cluster: &str, kms_key: Option<&
         .await
         .map_err(|e| exec_error("redshift", "ModifyCluster", e))?;
     Ok(())
+}
+
+/// Whether the cluster's encryption migration is under way
+/// (`PendingModifiedValues.EncryptionType`).
+pub(super) async fn encryption_under_way(
+    redshift: &aws_sdk_redshift::Client,
+    cluster: &str,
+) -> Result<bool, ExecError> {
+    let described = redshift
+        .describe_clusters()
+        .cluster_identifier(cluster)
+        .send()
+        .await
+        .map_err(|e| exec_error("redshift", "DescribeClusters", e))?;
+    Ok(described
+        .clusters
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|c| c.pending_modified_values?.encryption_type)
+        .any(|t| !t.eq_ignore_ascii_case("none")))
 }
 
 /// ModifyClusterParameterGroup takes at most 20 parameters per call.
