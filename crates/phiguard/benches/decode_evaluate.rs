@@ -82,9 +82,12 @@ fn interleaved(rounds: usize) {
         // Alternate which goes first, so neither always follows the other's cache state.
         let (f, e) = if round % 2 == 0 {
             let f = time(&mut || floor_pass(&msgs));
-            (f, time(&mut || {
-                black_box(evaluate_pass(&msgs, &policy, today));
-            }))
+            (
+                f,
+                time(&mut || {
+                    black_box(evaluate_pass(&msgs, &policy, today));
+                }),
+            )
         } else {
             let e = time(&mut || {
                 black_box(evaluate_pass(&msgs, &policy, today));

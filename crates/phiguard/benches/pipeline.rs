@@ -542,8 +542,7 @@ impl Write for Discard {
         // Counted in byte lanes (255 bytes at most per lane sum): `filter().count()` into a
         // u64 compiled to a byte-at-a-time loop, ~28,000 instructions per message (callgrind),
         // which the pipeline's figures then carried as if PhiGuard spent them.
-        let lines: u64 =
-            buf.chunks(255).map(|c| u64::from(c.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')))).sum();
+        let lines: u64 = buf.chunks(255).map(|c| u64::from(c.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')))).sum();
         self.0.fetch_add(lines, Ordering::Relaxed);
         Ok(buf.len())
     }
