@@ -9,19 +9,25 @@
 //! bash scripts/elasticmq.sh install
 //! cargo bench -p phiguard --bench pipeline                      # N = 20,000, receivers 1,2,4, 2 runs
 //! cargo bench -p phiguard --bench pipeline -- --messages 5000 --receivers 2 --runs 1 --variants sns
+//! # instruction counts: one consumer per process under callgrind (docs/benchmarks.md)
+//! valgrind --tool=callgrind target/release/deps/pipeline-<hash> --bench --messages 3000 \
+//!     --receivers 2 --runs 1 --variants sns --kinds pipeline --warmup 0
 //! ```
 //!
 //! Environment: `PHIGUARD_ELASTICMQ` (an install directory holding `launch`, or an executable run
 //! as `EXE PORT` that serves SQS on 127.0.0.1:PORT in the foreground; default: the install
 //! directory printed by `scripts/elasticmq.sh install`), `PHIGUARD_BENCH_MESSAGES`,
-//! `PHIGUARD_BENCH_RECEIVERS`, `PHIGUARD_BENCH_RUNS`, `PHIGUARD_BENCH_VARIANTS`
-//! (flags win over the environment). Figures in docs/benchmarks.md.
+//! `PHIGUARD_BENCH_RECEIVERS`, `PHIGUARD_BENCH_RUNS`, `PHIGUARD_BENCH_VARIANTS`,
+//! `PHIGUARD_BENCH_KINDS` (`raw,null,pipeline`), `PHIGUARD_BENCH_INDEX` and
+//! `PHIGUARD_BENCH_METRICS` (`on`/`off`; both on by default, as in `phiguard run`: a findings
+//! index, the Prometheus recorder) (flags win over the environment). Figures in
+//! docs/benchmarks.md.
 //!
 //! Consumers, each draining the same number of pre-sent messages from a fresh queue:
 //! - `raw`: a hand-written loop per receiver: ReceiveMessage(10) → DeleteMessageBatch. The
 //!   ceiling: what the queue server and the SDK allow with that many receivers.
-//! - `null`: the real `Consumer` with a handler that does nothing (decode, task per message,
-//!   visibility heartbeat task and batched delete all still run).
+//! - `null`: the real `Consumer` with a handler that does nothing (receive, decode, the
+//!   visibility heartbeat and the batched delete all still run).
 //! - `pipeline`: the real `Consumer` with the real `Evaluator`.
 //!
 //! Lag: an SDK interceptor stamps each message when its ReceiveMessage response has been
@@ -68,7 +74,12 @@ struct Options {
     receivers: Vec<usize>,
     runs: usize,
     variants: Vec<Variant>,
+    kinds: Vec<Kind>,
     warmup: usize,
+    /// Keep a findings index as `phiguard run` does (it feeds the non-compliant gauge).
+    index: bool,
+    /// Install the Prometheus recorder as `phiguard run` does (every consumer records into it).
+    metrics: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -110,9 +121,18 @@ fn parse_list<T>(s: &str, f: impl Fn(&str) -> Option<T>) -> Vec<T> {
 fn usage(bad: &str) -> ! {
     eprintln!(
         "pipeline bench: cannot use `{bad}`\nflags: --messages N  --receivers 1,2,4  --runs R  \
-         --variants eventbridge,sns  --warmup N"
+         --variants eventbridge,sns  --kinds raw,null,pipeline  --warmup N  --index on|off  --metrics on|off"
     );
     std::process::exit(2)
+}
+
+fn kind(s: &str) -> Option<Kind> {
+    match s.to_ascii_lowercase().as_str() {
+        "raw" => Some(Kind::Raw),
+        "null" => Some(Kind::Null),
+        "pipeline" => Some(Kind::Pipeline),
+        _ => None,
+    }
 }
 
 fn variant(s: &str) -> Option<Variant> {
@@ -131,7 +151,10 @@ impl Options {
             receivers: parse_list(&env("PHIGUARD_BENCH_RECEIVERS").unwrap_or("1,2,4".into()), |p| p.parse().ok()),
             runs: env("PHIGUARD_BENCH_RUNS").and_then(|v| v.parse().ok()).unwrap_or(2),
             variants: parse_list(&env("PHIGUARD_BENCH_VARIANTS").unwrap_or("eventbridge,sns".into()), variant),
+            kinds: parse_list(&env("PHIGUARD_BENCH_KINDS").unwrap_or("raw,null,pipeline".into()), kind),
             warmup: 10_000,
+            index: env("PHIGUARD_BENCH_INDEX").is_none_or(|v| v != "off"),
+            metrics: env("PHIGUARD_BENCH_METRICS").is_none_or(|v| v != "off"),
         };
         let mut warmup_set = false;
         let mut args = std::env::args().skip(1);
@@ -143,6 +166,9 @@ impl Options {
                 "--receivers" => o.receivers = parse_list(&value(), |p| p.parse().ok()),
                 "--runs" => o.runs = value().parse().unwrap_or_else(|_| usage("--runs")),
                 "--variants" => o.variants = parse_list(&value(), variant),
+                "--kinds" => o.kinds = parse_list(&value(), kind),
+                "--index" => o.index = value() != "off",
+                "--metrics" => o.metrics = value() != "off",
                 "--warmup" => {
                     o.warmup = value().parse().unwrap_or_else(|_| usage("--warmup"));
                     warmup_set = true;
@@ -155,7 +181,7 @@ impl Options {
         if !warmup_set {
             o.warmup = o.warmup.min(o.messages);
         }
-        if o.messages == 0 || o.runs == 0 || o.receivers.is_empty() || o.variants.is_empty() {
+        if o.messages == 0 || o.runs == 0 || o.receivers.is_empty() || o.variants.is_empty() || o.kinds.is_empty() {
             usage("an empty setting");
         }
         o
@@ -513,7 +539,11 @@ struct Discard(Arc<AtomicU64>);
 
 impl Write for Discard {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.fetch_add(buf.iter().filter(|&&b| b == b'\n').count() as u64, Ordering::Relaxed);
+        // Counted in byte lanes (255 bytes at most per lane sum): `filter().count()` into a
+        // u64 compiled to a byte-at-a-time loop, ~28,000 instructions per message (callgrind),
+        // which the pipeline's figures then carried as if PhiGuard spent them.
+        let lines: u64 = buf.chunks(255).map(|c| u64::from(c.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')))).sum();
+        self.0.fetch_add(lines, Ordering::Relaxed);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -529,6 +559,7 @@ struct Env {
     settings: AwsSettings,
     probe: CurrentProbe,
     server_pid: String,
+    index: bool,
 }
 
 struct Measured {
@@ -567,25 +598,27 @@ async fn measure(env: &Env, variant: Variant, kind: Kind, receivers: usize, n: u
     let probe = Arc::new(Probe::new(base, n));
     *env.probe.lock().unwrap() = Some(probe.clone());
     let lines = Arc::new(AtomicU64::new(0));
+    // Built before the clock starts (compiling the baseline policy builds its PHI detector).
+    // As in `phiguard run`: file mode keeps a findings index, which feeds the non-compliant gauge.
+    let evaluator = (kind == Kind::Pipeline).then(|| Evaluator {
+        policies: phiguard_rules::PolicySet::new(vec![phiguard_rules::baseline()]),
+        readers: ReaderPool::new(env.sdk.clone(), env.settings.clone(), Some("000000000000".into()), None),
+        own_principals: Vec::new(),
+        sink: Sink::Stream { out: Mutex::new(Box::new(Discard(lines.clone()))), table: false },
+        seen: RecentIds::new(50_000),
+        as_of: Some(jiff::civil::date(2026, 11, 29)),
+        consistency: Consistency::default(),
+        index: env.index.then(Arc::default),
+        remediation: None,
+    });
     let cpu0 = (cpu_seconds("self"), cpu_seconds(&env.server_pid));
     let start = Instant::now();
-    let errors = match kind {
-        Kind::Raw => raw_drain(&env.sqs, &url, receivers, n).await,
-        Kind::Null => consume(&env.sqs, &url, receivers, n, Arc::new(Nothing)).await,
-        Kind::Pipeline => {
-            let evaluator = Evaluator {
-                policies: phiguard_rules::PolicySet::new(vec![phiguard_rules::baseline()]),
-                readers: ReaderPool::new(env.sdk.clone(), env.settings.clone(), Some("000000000000".into()), None),
-                own_principals: Vec::new(),
-                sink: Sink::Stream { out: Mutex::new(Box::new(Discard(lines.clone()))), table: false },
-                seen: RecentIds::new(50_000),
-                as_of: Some(jiff::civil::date(2026, 11, 29)),
-                consistency: Consistency::default(),
-                index: None,
-                remediation: None,
-            };
+    let errors = match (kind, evaluator) {
+        (Kind::Pipeline, Some(evaluator)) => {
             consume(&env.sqs, &url, receivers, n, Arc::new(Timed { inner: evaluator, probe: probe.clone() })).await
         }
+        (Kind::Raw, _) => raw_drain(&env.sqs, &url, receivers, n).await,
+        _ => consume(&env.sqs, &url, receivers, n, Arc::new(Nothing)).await,
     };
     let secs = start.elapsed().as_secs_f64();
     let cpu1 = (cpu_seconds("self"), cpu_seconds(&env.server_pid));
@@ -725,6 +758,17 @@ fn ms3(x: Option<[f64; 3]>) -> String {
 
 fn main() {
     let opts = Options::parse();
+    if opts.metrics {
+        // Nothing scrapes it (a scrape every 15 s is negligible), but histogram samples are
+        // folded into their buckets every 5 s, as the exporter's own upkeep does.
+        let prometheus = phiguard_cli::metrics::install().expect("Prometheus recorder");
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(5));
+                prometheus.run_upkeep();
+            }
+        });
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     runtime.block_on(bench(opts));
 }
@@ -745,13 +789,16 @@ async fn bench(opts: Options) {
     let sqs = Client::from_conf(sqs_config);
     wait_ready(&mut server, &sqs).await;
     let version = server_version(&server.log).unwrap_or_else(|| "?".into());
-    let env = Env { sqs, sdk, settings, probe, server_pid: server.child.id().to_string() };
+    let env = Env { sqs, sdk, settings, probe, server_pid: server.child.id().to_string(), index: opts.index };
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     eprintln!(
-        "ElasticMQ {version}; {} messages per measurement; receivers {:?}; {} run(s); {cores} cores; load {}",
+        "ElasticMQ {version}; {} messages per measurement; receivers {:?}; {} run(s); findings index {}; \
+         metrics {}; {cores} cores; load {}",
         opts.messages,
         opts.receivers,
         opts.runs,
+        if opts.index { "on" } else { "off" },
+        if opts.metrics { "on" } else { "off" },
         loadavg()
     );
 
@@ -760,14 +807,14 @@ async fn bench(opts: Options) {
         // one envelope only, the first measurements of the other still ran on a half-compiled
         // server (2× its usual CPU per message).
         for &variant in &opts.variants {
-            for kind in [Kind::Raw, Kind::Null, Kind::Pipeline] {
+            for &kind in &opts.kinds {
                 let m = measure(&env, variant, kind, 2, opts.warmup, "w").await;
                 eprintln!("warm-up {} {:?}: {:.0} msg/s", variant.name(), kind, opts.warmup as f64 / m.secs);
             }
         }
     }
 
-    let kinds = [Kind::Raw, Kind::Null, Kind::Pipeline];
+    let kinds = opts.kinds.clone();
     let mut results: BTreeMap<(Variant, usize, Kind), Vec<Measured>> = BTreeMap::new();
     for run in 0..opts.runs {
         for &variant in &opts.variants {
@@ -799,7 +846,14 @@ async fn bench(opts: Options) {
     let n = opts.messages as f64;
     let rate = |v: &[Measured]| v.iter().map(|m| n / m.secs).collect::<Vec<_>>();
     let runs = |v: &[f64]| v.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", ");
-    println!("\n### ElasticMQ {version}, {} messages per measurement, median of {} run(s)\n", opts.messages, opts.runs);
+    println!(
+        "\n### ElasticMQ {version}, {} messages per measurement, median of {} run(s), findings index {}, \
+         Prometheus recorder {}\n",
+        opts.messages,
+        opts.runs,
+        if opts.index { "on" } else { "off" },
+        if opts.metrics { "on" } else { "off" }
+    );
     println!(
         "| envelope | receivers | consumer | msg/s (each run) | msg/s median | vs raw | vs null Consumer \
          | receipt→finding p50 / p99 / max ms | handler p50 / p99 / max ms | CPU s bench / ElasticMQ \
@@ -811,7 +865,7 @@ async fn bench(opts: Options) {
         for &receivers in &opts.receivers {
             let raw = results.get(&(variant, receivers, Kind::Raw)).map(|v| median(&rate(v))).unwrap_or(f64::NAN);
             let null = results.get(&(variant, receivers, Kind::Null)).map(|v| median(&rate(v))).unwrap_or(f64::NAN);
-            for kind in kinds {
+            for &kind in &kinds {
                 let Some(v) = results.get(&(variant, receivers, kind)) else { continue };
                 let rates = rate(v);
                 let med = median(&rates);

@@ -2,14 +2,28 @@
 //! redelivered or duplicated event is not evaluated twice. An optimisation only: evaluation is
 //! level-triggered, so a duplicate that slips through is harmless.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 #[derive(Default)]
 struct State {
-    done: HashSet<String>,
+    /// Every id known: `true` once done, `false` while a message works on it. One map, so a
+    /// claim costs one lookup and one insert (this runs for every change taken from the queue).
+    ids: HashMap<String, bool>,
+    /// The done ids, oldest first, for forgetting beyond `capacity`.
     order: VecDeque<String>,
-    in_flight: HashSet<String>,
+    /// Claims waiting for a twin. Read under the lock by whoever ends a claim, so a claim that
+    /// nobody waits for ends without touching the `Notify` (most of them).
+    waiting: usize,
+}
+
+/// A claim counted in [`State::waiting`] until this is dropped.
+struct Waiting<'a>(&'a RecentIds);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.lock().waiting -= 1;
+    }
 }
 
 /// What [`RecentIds::try_claim`] found.
@@ -29,13 +43,17 @@ pub enum Claim {
 pub struct RecentIds {
     state: Mutex<State>,
     capacity: usize,
-    /// Woken whenever a claim ends, for [`claim`](Self::claim)s waiting on a twin.
+    /// Woken whenever a claim ends while another waits, for [`claim`](Self::claim)s waiting on a twin.
     settled: tokio::sync::Notify,
 }
 
 impl RecentIds {
     pub fn new(capacity: usize) -> Self {
         RecentIds { state: Mutex::default(), capacity: capacity.max(1), settled: tokio::sync::Notify::new() }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Claim an id, waiting up to `patience` while another message works on it: a duplicate
@@ -45,19 +63,35 @@ impl RecentIds {
     /// what the other waits for (overlapping CloudTrail log files), so waiting has a bound and
     /// the caller hands its message back for a later delivery.
     pub async fn claim(&self, id: &str, patience: std::time::Duration) -> Claim {
+        // Nearly every claim is settled at once: no clock read, no waiter registration.
+        match self.try_claim(id) {
+            Claim::Elsewhere => {}
+            claim => return claim,
+        }
         let deadline = tokio::time::Instant::now() + patience;
         loop {
             let settled = self.settled.notified();
             tokio::pin!(settled);
-            // Registered before the check, so a claim ending in between is not missed.
+            // Registered, and counted as waiting, before the check (both under the lock that
+            // ending a claim takes), so a claim ending in between is not missed.
             settled.as_mut().enable();
-            match self.try_claim(id) {
-                Claim::Elsewhere => {
-                    if tokio::time::timeout_at(deadline, settled).await.is_err() {
-                        return Claim::Elsewhere;
-                    }
+            let claim = {
+                let mut s = self.lock();
+                let claim = Self::claim_locked(&mut s, id);
+                if claim == Claim::Elsewhere {
+                    s.waiting += 1;
                 }
-                claim => return claim,
+                claim
+            };
+            if claim != Claim::Elsewhere {
+                return claim;
+            }
+            // Uncounted however the wait ends, dropped future included (shutdown abandons work).
+            let counted = Waiting(self);
+            let timed_out = tokio::time::timeout_at(deadline, settled).await.is_err();
+            drop(counted);
+            if timed_out {
+                return Claim::Elsewhere;
             }
         }
     }
@@ -65,43 +99,65 @@ impl RecentIds {
     /// Claim an id for work. A [`Claim::Mine`] is ended by [`complete`](Self::complete) or
     /// [`abandon`](Self::abandon).
     pub fn try_claim(&self, id: &str) -> Claim {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if s.done.contains(id) {
-            return Claim::Done;
+        Self::claim_locked(&mut self.lock(), id)
+    }
+
+    fn claim_locked(s: &mut State, id: &str) -> Claim {
+        match s.ids.get(id) {
+            Some(true) => Claim::Done,
+            Some(false) => Claim::Elsewhere,
+            None => {
+                s.ids.insert(id.to_string(), false);
+                Claim::Mine
+            }
         }
-        if s.in_flight.contains(id) {
-            return Claim::Elsewhere;
-        }
-        s.in_flight.insert(id.to_string());
-        Claim::Mine
     }
 
     /// The work for these ids is done: remember them.
     pub fn complete(&self, ids: Vec<String>) {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if ids.is_empty() {
+            return;
+        }
+        let mut s = self.lock();
         for id in ids {
-            s.in_flight.remove(&id);
-            if s.done.insert(id.clone()) {
-                s.order.push_back(id);
-                if s.order.len() > self.capacity
-                    && let Some(old) = s.order.pop_front()
-                {
-                    s.done.remove(&old);
+            match s.ids.get_mut(&id) {
+                Some(true) => continue,
+                Some(done) => *done = true,
+                None => {
+                    s.ids.insert(id.clone(), true);
                 }
             }
+            s.order.push_back(id);
+            if s.order.len() > self.capacity
+                && let Some(old) = s.order.pop_front()
+            {
+                s.ids.remove(&old);
+            }
         }
-        drop(s);
-        self.settled.notify_waiters();
+        self.settle(s);
     }
 
     /// The work failed: a redelivery must be able to claim these ids again.
     pub fn abandon(&self, ids: Vec<String>) {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        for id in ids {
-            s.in_flight.remove(&id);
+        if ids.is_empty() {
+            return;
         }
+        let mut s = self.lock();
+        for id in ids {
+            if s.ids.get(&id) == Some(&false) {
+                s.ids.remove(&id);
+            }
+        }
+        self.settle(s);
+    }
+
+    /// Wake the claims waiting for a twin, if any.
+    fn settle(&self, s: std::sync::MutexGuard<'_, State>) {
+        let waiting = s.waiting > 0;
         drop(s);
-        self.settled.notify_waiters();
+        if waiting {
+            self.settled.notify_waiters();
+        }
     }
 }
 

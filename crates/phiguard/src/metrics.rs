@@ -2,12 +2,13 @@
 //! Recording goes through the `metrics` facade: without a recorder (tests, `check`) it costs
 //! nothing. Labels never carry a resource name or ARN.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use phiguard_controller::index::FindingsIndex;
 use phiguard_events::{Change, ChangeRecord, EnvelopeKind, RejectReason};
+use phiguard_rules::{Finding, Rule};
 
 use crate::report::{Outcome, ResultItem};
 
@@ -45,6 +46,7 @@ pub fn install() -> Result<PrometheusHandle, MetricsError> {
         .map_err(err)?
         .install_recorder()
         .map_err(err)?;
+    let _ = HANDLES.set(Handles::new());
     describe();
     register_zero_series();
     metrics::gauge!(
@@ -148,16 +150,47 @@ fn describe() {
     describe_counter!(crate::plan::DROPPED_TRIGGERS, "Remediation trigger batches dropped: the worker was behind.");
 }
 
+/// Handles of the per-finding series, kept once the Prometheus recorder is installed: through
+/// the macros every finding costs a registry lookup (name and labels hashed, a map read-locked).
+/// Before [`install`] (tests, `check`) the macros are used, so a recorder installed later, or
+/// one local to a test, still gets everything.
+static HANDLES: OnceLock<Handles> = OnceLock::new();
+
+struct Handles {
+    /// Rule address → a counter per status, each registered on first use (as the macro does:
+    /// a series appears once it has counted something).
+    evaluations: HashMap<usize, [OnceLock<metrics::Counter>; 5]>,
+    lag: OnceLock<metrics::Histogram>,
+}
+
+impl Handles {
+    fn new() -> Handles {
+        Handles {
+            evaluations: phiguard_rules::catalogue()
+                .iter()
+                .map(|r| (*r as *const Rule as usize, Default::default()))
+                .collect(),
+            lag: OnceLock::new(),
+        }
+    }
+}
+
+fn evaluations_counter(finding: &Finding) -> metrics::Counter {
+    metrics::counter!("phiguard_evaluations_total", "rule" => finding.rule.id, "result" => finding.status.as_str())
+}
+
 /// Count every rule evaluation in `items`.
 pub fn record_evaluations(items: &[ResultItem]) {
+    let handles = HANDLES.get();
     for item in items {
         if let Outcome::Finding { finding, .. } = &item.outcome {
-            metrics::counter!(
-                "phiguard_evaluations_total",
-                "rule" => finding.rule.id,
-                "result" => finding.status.as_str()
-            )
-            .increment(1);
+            let slot = handles
+                .and_then(|h| h.evaluations.get(&(finding.rule as *const Rule as usize)))
+                .and_then(|per_status| per_status.get(finding.status as usize));
+            match slot {
+                Some(slot) => slot.get_or_init(|| evaluations_counter(finding)).increment(1),
+                None => evaluations_counter(finding).increment(1),
+            }
         }
     }
 }
@@ -199,9 +232,13 @@ pub fn lag_seconds(event: Option<jiff::Timestamp>, now: jiff::Timestamp) -> Opti
 /// After the findings of these events were written: the event lag and audit-trail changes.
 pub fn record_written(seen: &[Seen]) {
     let now = jiff::Timestamp::now();
+    let lag_histogram = || metrics::histogram!("phiguard_event_lag_seconds");
     for s in seen {
         if let Some(lag) = lag_seconds(s.time, now) {
-            metrics::histogram!("phiguard_event_lag_seconds").record(lag);
+            match HANDLES.get() {
+                Some(h) => h.lag.get_or_init(lag_histogram).record(lag),
+                None => lag_histogram().record(lag),
+            }
         }
         if let Some(event) = s.audit_event {
             metrics::counter!("phiguard_audit_trail_changes_total", "event" => event).increment(1);

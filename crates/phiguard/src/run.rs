@@ -223,7 +223,7 @@ impl Evaluator {
                 .state_id
                 .as_ref()
                 .or(record.event_id.as_ref())
-                .map(|i| format!("{}/{i}", change_key(&record.change)));
+                .map(|i| [change_key(&record.change), "/", i].concat());
             if let Some(id) = id {
                 // Twice in this very message (a log file repeating a record): once is enough.
                 if claimed.contains(&id) {
@@ -263,11 +263,11 @@ impl Evaluator {
 }
 
 /// What distinguishes the records of one event: the resource they are about.
-fn change_key(change: &Change) -> String {
+fn change_key(change: &Change) -> &str {
     match change {
-        Change::Snapshot(r) | Change::Partial(r) => r.display_id().to_string(),
-        Change::Hint(r, _) | Change::Deleted(r) => r.display_id().to_string(),
-        Change::Ignored { reason, .. } => (*reason).to_string(),
+        Change::Snapshot(r) | Change::Partial(r) => r.display_id(),
+        Change::Hint(r, _) | Change::Deleted(r) => r.display_id(),
+        Change::Ignored { reason, .. } => reason,
     }
 }
 

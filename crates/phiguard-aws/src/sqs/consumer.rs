@@ -185,110 +185,124 @@ impl<H: Handler> Consumer<H> {
     async fn process_until(&self, messages: Vec<Message>, mut shutdown: watch::Receiver<bool>) {
         // The messages' work runs concurrently inside this task: a task per message costs a
         // spawn and cross-thread wake-ups per message for work that is mostly CPU. A panic is
-        // caught per message, so one bad message cannot lose the others' results.
+        // caught per message, so one bad message cannot lose the others' results. Receipt
+        // handles and ids are moved out of the messages, not copied.
         let mut receipts = Vec::with_capacity(messages.len());
-        let mut work = futures_util::stream::FuturesUnordered::new();
-        for m in messages {
-            let Some(receipt) = m.receipt_handle.clone() else { continue };
-            let i = receipts.len();
-            receipts.push((receipt, m.message_id.clone()));
-            let done = AssertUnwindSafe(work_on(&*self.handler, &self.stats, &self.config, m)).catch_unwind();
-            work.push(async move { (i, done.await) });
+        let mut bodies = Vec::with_capacity(messages.len());
+        for mut m in messages {
+            let Some(receipt) = m.receipt_handle.take() else { continue };
+            receipts.push((receipt, m.message_id.take()));
+            bodies.push(m);
         }
         self.stats.in_flight_add(receipts.len() as u64);
         let batch = receipts.len() as u64;
-        let heartbeat = self.heartbeat(receipts.iter().map(|(r, _)| r.clone()).collect());
-        let mut finished = vec![false; receipts.len()];
-        let mut delete = Vec::new();
-        let mut release = Vec::new();
-        let grace = self.config.shutdown_grace;
-        let deadline = async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
-            tokio::time::sleep(grace).await;
-        };
-        tokio::pin!(deadline);
-        loop {
-            let next = tokio::select! {
-                next = work.next() => next,
-                () = &mut deadline => break,
+        // The work and the heartbeat borrow the receipts; they end with this block.
+        let (delete, release) = {
+            let mut work = futures_util::stream::FuturesUnordered::new();
+            for (i, m) in bodies.into_iter().enumerate() {
+                let id = receipts[i].1.as_deref().unwrap_or("?");
+                let done = AssertUnwindSafe(work_on(&*self.handler, &self.stats, &self.config, id, m)).catch_unwind();
+                work.push(async move { (i, done.await) });
+            }
+            // Polled beside the work in this task (no task of its own per batch); it never
+            // finishes, and stops when the batch's work is over.
+            let heartbeat = self.heartbeat(&receipts);
+            tokio::pin!(heartbeat);
+            let mut finished = vec![false; receipts.len()];
+            let mut delete = Vec::new();
+            let mut release = Vec::new();
+            let grace = self.config.shutdown_grace;
+            let deadline = async move {
+                let _ = shutdown.wait_for(|stop| *stop).await;
+                tokio::time::sleep(grace).await;
             };
-            let Some((i, joined)) = next else { break };
-            finished[i] = true;
-            let (receipt, id) = &receipts[i];
-            match joined {
-                Ok(Disposition::Delete) => delete.push(receipt.clone()),
-                Ok(Disposition::Release(after)) => release.push((receipt.clone(), after)),
-                Err(_) => {
-                    // The panic payload can quote whatever the handler held (a resource name):
-                    // it is not logged.
-                    warn!(
-                        message_id = id.as_deref().unwrap_or("?"),
-                        "message handler panicked; message kept for redelivery"
-                    );
-                    self.stats.add_retried();
-                    release.push((receipt.clone(), self.config.retry.base));
+            tokio::pin!(deadline);
+            loop {
+                let next = tokio::select! {
+                    next = work.next() => next,
+                    () = &mut deadline => break,
+                    () = &mut heartbeat => continue,
+                };
+                let Some((i, joined)) = next else { break };
+                finished[i] = true;
+                match joined {
+                    Ok(Disposition::Delete) => delete.push(i),
+                    Ok(Disposition::Release(after)) => release.push((i, after)),
+                    Err(_) => {
+                        // The panic payload can quote whatever the handler held (a resource
+                        // name): it is not logged.
+                        warn!(
+                            message_id = receipts[i].1.as_deref().unwrap_or("?"),
+                            "message handler panicked; message kept for redelivery"
+                        );
+                        self.stats.add_retried();
+                        release.push((i, self.config.retry.base));
+                    }
                 }
             }
-        }
-        // Past the grace period: abandon the unfinished work and hand its messages back now.
-        drop(work);
-        for (done, (receipt, _)) in finished.iter().zip(&receipts) {
-            if !done {
-                self.stats.add_released();
-                release.push((receipt.clone(), Duration::ZERO));
+            // Past the grace period: abandon the unfinished work and hand its messages back now.
+            for (i, done) in finished.iter().enumerate() {
+                if !done {
+                    self.stats.add_released();
+                    release.push((i, Duration::ZERO));
+                }
             }
-        }
-        heartbeat.abort();
+            (delete, release)
+        };
+        let mut receipts: Vec<Option<String>> = receipts.into_iter().map(|(r, _)| Some(r)).collect();
+        let mut take = |i: usize| receipts[i].take().unwrap_or_default();
+        let delete: Vec<String> = delete.into_iter().map(&mut take).collect();
+        let release: Vec<(String, Duration)> = release.into_iter().map(|(i, after)| (take(i), after)).collect();
         self.delete(delete).await;
         self.release(release).await;
         self.stats.in_flight_sub(batch);
     }
 
-    /// Keep `receipts` invisible until the returned task is aborted.
-    fn heartbeat(&self, receipts: Vec<String>) -> tokio::task::JoinHandle<()> {
-        let client = self.client.clone();
-        let queue_url = self.config.queue_url.clone();
+    /// Keep `receipts` invisible while the returned future is polled; it never finishes.
+    async fn heartbeat(&self, receipts: &[(String, Option<String>)]) {
         let every = self.config.heartbeat;
-        tokio::spawn(async move {
-            let extend_to = (every.as_secs().max(1) * 2).min(12 * 3600) as i32;
-            loop {
-                tokio::time::sleep(every).await;
-                for chunk in receipts.chunks(10) {
-                    let entries: Vec<_> = chunk
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, r)| {
-                            ChangeMessageVisibilityBatchRequestEntry::builder()
-                                .id(i.to_string())
-                                .receipt_handle(r)
-                                .visibility_timeout(extend_to)
-                                .build()
-                                .ok()
-                        })
-                        .collect();
-                    let sent = client
-                        .change_message_visibility_batch()
-                        .queue_url(&queue_url)
-                        .set_entries(Some(entries))
-                        .send()
-                        .await;
-                    if let Err(e) = sent {
-                        debug!(error = %DisplayErrorContext(e), "visibility heartbeat failed");
-                    }
+        let extend_to = (every.as_secs().max(1) * 2).min(12 * 3600) as i32;
+        loop {
+            tokio::time::sleep(every).await;
+            for chunk in receipts.chunks(10) {
+                let entries: Vec<_> = chunk
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, (r, _))| {
+                        ChangeMessageVisibilityBatchRequestEntry::builder()
+                            .id(i.to_string())
+                            .receipt_handle(r)
+                            .visibility_timeout(extend_to)
+                            .build()
+                            .ok()
+                    })
+                    .collect();
+                let sent = self
+                    .client
+                    .change_message_visibility_batch()
+                    .queue_url(&self.config.queue_url)
+                    .set_entries(Some(entries))
+                    .send()
+                    .await;
+                if let Err(e) = sent {
+                    debug!(error = %DisplayErrorContext(e), "visibility heartbeat failed");
                 }
             }
-        })
+        }
     }
 
     async fn delete(&self, receipts: Vec<String>) {
-        for chunk in receipts.chunks(10) {
+        let mut receipts = receipts.into_iter().peekable();
+        while receipts.peek().is_some() {
+            let chunk: Vec<String> = receipts.by_ref().take(10).collect();
             let entries: Vec<_> = chunk
-                .iter()
+                .into_iter()
                 .enumerate()
                 .filter_map(|(i, r)| {
                     DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(r).build().ok()
                 })
                 .collect();
+            let sent = entries.len() as u64;
             match self
                 .client
                 .delete_message_batch()
@@ -306,7 +320,7 @@ impl<H: Handler> Consumer<H> {
                     }
                 }
                 Err(e) => {
-                    self.stats.add_delete_errors(chunk.len() as u64);
+                    self.stats.add_delete_errors(sent);
                     warn!(error = %DisplayErrorContext(e), "delete batch failed; messages will be redelivered");
                 }
             }
@@ -342,8 +356,13 @@ impl<H: Handler> Consumer<H> {
     }
 }
 
-async fn work_on<H: Handler>(handler: &H, stats: &ConsumerStats, config: &ConsumerConfig, m: Message) -> Disposition {
-    let id = m.message_id.as_deref().unwrap_or("?");
+async fn work_on<H: Handler>(
+    handler: &H,
+    stats: &ConsumerStats,
+    config: &ConsumerConfig,
+    id: &str,
+    m: Message,
+) -> Disposition {
     let decoded = match m.body.as_deref() {
         Some(body) => decode(body.as_bytes()),
         None => Err(Rejection::new(RejectReason::MalformedEnvelope, "SQS message has no body")),
