@@ -264,30 +264,8 @@ impl<H: Handler> Consumer<H> {
         let extend_to = (every.as_secs().max(1) * 2).min(12 * 3600) as i32;
         loop {
             tokio::time::sleep(every).await;
-            for chunk in receipts.chunks(10) {
-                let entries: Vec<_> = chunk
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, (r, _))| {
-                        ChangeMessageVisibilityBatchRequestEntry::builder()
-                            .id(i.to_string())
-                            .receipt_handle(r)
-                            .visibility_timeout(extend_to)
-                            .build()
-                            .ok()
-                    })
-                    .collect();
-                let sent = self
-                    .client
-                    .change_message_visibility_batch()
-                    .queue_url(&self.config.queue_url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await;
-                if let Err(e) = sent {
-                    debug!(error = %DisplayErrorContext(e), "visibility heartbeat failed");
-                }
-            }
+            let entries = receipts.iter().map(|(r, _)| (r.as_str(), extend_to));
+            self.change_visibility(entries, "visibility heartbeat failed").await;
         }
     }
 
@@ -328,15 +306,24 @@ impl<H: Handler> Consumer<H> {
     }
 
     async fn release(&self, receipts: Vec<(String, Duration)>) {
+        let entries = receipts.iter().map(|(r, after)| (r.as_str(), after.as_secs().min(12 * 3600) as i32));
+        // On failure the message reappears after the queue's own visibility timeout.
+        self.change_visibility(entries, "visibility change failed").await;
+    }
+
+    /// ChangeMessageVisibilityBatch, ten at a time: `(receipt handle, seconds)`. A failure is
+    /// logged at debug and otherwise harmless (the message reappears when its visibility ends).
+    async fn change_visibility<'r>(&self, receipts: impl Iterator<Item = (&'r str, i32)>, failed: &'static str) {
+        let receipts: Vec<_> = receipts.collect();
         for chunk in receipts.chunks(10) {
             let entries: Vec<_> = chunk
                 .iter()
                 .enumerate()
-                .filter_map(|(i, (r, after))| {
+                .filter_map(|(i, (r, seconds))| {
                     ChangeMessageVisibilityBatchRequestEntry::builder()
                         .id(i.to_string())
-                        .receipt_handle(r)
-                        .visibility_timeout(after.as_secs().min(12 * 3600) as i32)
+                        .receipt_handle(*r)
+                        .visibility_timeout(*seconds)
                         .build()
                         .ok()
                 })
@@ -349,8 +336,7 @@ impl<H: Handler> Consumer<H> {
                 .send()
                 .await;
             if let Err(e) = sent {
-                // The message then reappears after the queue's own visibility timeout.
-                debug!(error = %DisplayErrorContext(e), "visibility change failed");
+                debug!(error = %DisplayErrorContext(e), "{failed}");
             }
         }
     }
