@@ -19,6 +19,8 @@
 //!
 //! `scan` never returns, stores or logs the matched text: only the [`PhiKind`].
 
+use std::sync::LazyLock;
+
 use regex::{Captures, Regex, RegexBuilder, RegexSet};
 
 /// Strings with fewer ASCII digits than this (and no `@`, no e-mail provider name) cannot
@@ -218,7 +220,11 @@ const DOB_MAX_GAP: usize = 12;
 /// as a version (`validator-v2.1.15`) as easily as a date.
 const DOB_MAX_GAP_SHORT_YEAR: usize = 1;
 
-#[derive(Clone, Debug)]
+/// The built-in patterns are constants, compiled once per process: every policy (re)compile
+/// paid for them again (3.2 ms each, measured with a release build), and the fuzzer too.
+static BUILTINS: LazyLock<Builtins> = LazyLock::new(Builtins::new);
+
+#[derive(Debug)]
 struct Builtins {
     set: RegexSet,
     /// Indexed like the set; `checks[i]` is what `regexes[i]` detects.
@@ -232,7 +238,7 @@ struct Builtins {
 /// Scans names and tag values for PHI. Build once per policy; cheap to share and call.
 #[derive(Clone, Debug)]
 pub struct PhiDetector {
-    builtins: Builtins,
+    builtins: &'static Builtins,
     /// Policy patterns, in policy order, over the original text.
     extra_set: Option<RegexSet>,
     extra_names: Vec<String>,
@@ -280,7 +286,7 @@ impl PhiDetector {
             Some(set)
         };
         Ok(PhiDetector {
-            builtins: Builtins::new(),
+            builtins: &BUILTINS,
             extra_set,
             extra_names: extra.iter().map(|(n, _)| n.clone()).collect(),
         })
