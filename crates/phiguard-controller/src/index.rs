@@ -5,6 +5,7 @@
 //! first-seen time. Resource configurations are never kept (they may hold PHI, and 100,000
 //! of them would not fit the memory budget).
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use jiff::Timestamp;
@@ -87,36 +88,56 @@ pub enum Transition {
 }
 
 impl FindingsIndex {
-    /// Record a resource's newest evaluation. `per_policy` lists every policy that evaluated it;
-    /// policies not listed no longer scope it and drop it. Returns the violations that
-    /// appeared or cleared.
     /// Remember when a previous run first saw a violation (from the policy's status), for
     /// resources this run has not evaluated yet.
     pub fn seed(&mut self, policy: &str, resource_id: &str, rule: &str, since: Timestamp) {
         self.seeds.insert((policy.to_string(), resource_id.to_string(), rule.to_string()), since);
     }
 
+    /// Record a resource's newest evaluation. `per_policy` lists every policy that evaluated it;
+    /// policies not listed no longer scope it and drop it. Returns the violations that
+    /// appeared or cleared.
     pub fn observe(&mut self, key: &ResourceKey, per_policy: &[(&str, &[Finding])], now: Timestamp) -> Vec<Transition> {
+        self.observe_with(key, per_policy, now)
+    }
+
+    /// [`observe`](Self::observe) for callers that hold findings by reference (the pipeline's
+    /// items own theirs; copying six findings per message only to read them was measurable).
+    pub fn observe_with<F: Borrow<Finding>>(
+        &mut self,
+        key: &ResourceKey,
+        per_policy: &[(&str, &[F])],
+        now: Timestamp,
+    ) -> Vec<Transition> {
         let mut transitions = Vec::new();
-        let scoped: BTreeSet<&str> = per_policy.iter().map(|(p, _)| *p).collect();
         for (name, p) in self.policies.iter_mut() {
-            if !scoped.contains(name.as_str())
+            if !per_policy.iter().any(|(scoped, _)| *scoped == name.as_str())
                 && let Some(old) = p.resources.remove(key)
             {
                 self.dirty.insert(name.clone());
                 transitions.extend(cleared(name, key, &old.failing, &[]));
             }
         }
-        for (policy, findings) in per_policy {
-            let p = self.policies.entry(policy.to_string()).or_default();
+        for (policy, slice) in per_policy {
+            let policy: &str = policy;
+            let findings = || slice.iter().map(Borrow::<Finding>::borrow);
+            // Looked up before inserting: this runs for every evaluated resource, and the
+            // policy almost always exists already.
+            if !self.policies.contains_key(policy) {
+                self.policies.insert(policy.to_string(), PolicyFindings::default());
+            }
+            let p = self.policies.get_mut(policy).expect("inserted above");
             let old = p.resources.get(key);
+            // Seeds only exist for a while after a restart; without them a new resource costs
+            // no key allocations.
+            let seeds = &self.seeds;
             let seeded = |rule: &str| {
-                old.is_none()
-                    .then(|| self.seeds.get(&(policy.to_string(), key.id.clone(), rule.to_string())).copied())
-                    .flatten()
+                if old.is_some() || seeds.is_empty() {
+                    return None;
+                }
+                seeds.get(&(policy.to_string(), key.id.clone(), rule.to_string())).copied()
             };
-            let failing: Vec<Failing> = findings
-                .iter()
+            let failing: Vec<Failing> = findings()
                 .filter(|f| f.status == Status::Fail)
                 .map(|f| Failing {
                     rule: f.rule.id,
@@ -140,13 +161,20 @@ impl FindingsIndex {
                 }
             }
             transitions.extend(cleared(policy, key, old_failing, &failing));
-            let results: Vec<_> = findings.iter().map(|f| (f.rule.id, f.status, f.severity)).collect();
+            let results: Vec<_> = findings().map(|f| (f.rule.id, f.status, f.severity)).collect();
             let changed = old.filter(|o| o.results == results).map_or(now, |o| o.changed);
-            let entry = Entry { worst: phiguard_rules::worst(findings), failing, results, evaluated: now, changed };
-            if old.is_none_or(|o| o.worst != entry.worst || o.failing != entry.failing || o.results != entry.results) {
+            let entry = Entry { worst: phiguard_rules::worst(slice), failing, results, evaluated: now, changed };
+            let is_dirty =
+                old.is_none_or(|o| o.worst != entry.worst || o.failing != entry.failing || o.results != entry.results);
+            if is_dirty && !self.dirty.contains(policy) {
                 self.dirty.insert(policy.to_string());
             }
-            p.resources.insert(key.clone(), entry);
+            match p.resources.get_mut(key) {
+                Some(slot) => *slot = entry,
+                None => {
+                    p.resources.insert(key.clone(), entry);
+                }
+            }
             p.last_evaluation = Some(now);
         }
         self.queue(&transitions);

@@ -70,6 +70,6 @@ pub fn evaluate(policy: &CompiledPolicy, resource: &Resource, today: Date) -> Ev
 }
 
 /// The worst status among findings (not applicable when there are none).
-pub fn worst(findings: &[Finding]) -> Status {
-    findings.iter().map(|f| f.status).max().unwrap_or(Status::NotApplicable)
+pub fn worst<F: std::borrow::Borrow<Finding>>(findings: &[F]) -> Status {
+    findings.iter().map(|f| f.borrow().status).max().unwrap_or(Status::NotApplicable)
 }

@@ -285,11 +285,7 @@ impl PhiDetector {
                 })?;
             Some(set)
         };
-        Ok(PhiDetector {
-            builtins: &BUILTINS,
-            extra_set,
-            extra_names: extra.iter().map(|(n, _)| n.clone()).collect(),
-        })
+        Ok(PhiDetector { builtins: &BUILTINS, extra_set, extra_names: extra.iter().map(|(n, _)| n.clone()).collect() })
     }
 
     /// The first (most specific) PHI kind found in `text`, or `None`.

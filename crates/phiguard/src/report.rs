@@ -253,8 +253,11 @@ impl RuleJson {
 
 /// [`render_json`] into a buffer the caller may reuse.
 pub fn render_json_into(items: &[ResultItem], out: &mut Vec<u8>) {
-    // A record's items are contiguous: keep the last record's rendering.
+    // A record's items are contiguous, and so are one policy's within them: keep the last
+    // record's rendering, and the line's start (input, policy, resource) for that policy.
     let mut last: Option<(*const ChangeRecord, RecordJson)> = None;
+    let mut start: Vec<u8> = Vec::new();
+    let mut start_of: Option<(*const ChangeRecord, &str)> = None;
     for item in items {
         match &item.outcome {
             Outcome::Finding { policy, finding } => {
@@ -265,11 +268,16 @@ pub fn render_json_into(items: &[ResultItem], out: &mut Vec<u8>) {
                     last = None;
                 }
                 let (_, parts) = last.get_or_insert_with(|| (ptr, RecordJson::of(record, resource)));
-                out.extend_from_slice(b"{\"input\":");
-                put(out, &*item.input);
-                out.extend_from_slice(b",\"policy\":");
-                put(out, policy);
-                out.extend_from_slice(&parts.middle);
+                if start_of != Some((ptr, policy.as_str())) {
+                    start.clear();
+                    start.extend_from_slice(b"{\"input\":");
+                    put(&mut start, &*item.input);
+                    start.extend_from_slice(b",\"policy\":");
+                    put(&mut start, policy);
+                    start.extend_from_slice(&parts.middle);
+                    start_of = Some((ptr, policy.as_str()));
+                }
+                out.extend_from_slice(&start);
                 let owned;
                 let rule = match RuleJson::cached(finding.rule) {
                     Some(rule) => rule,
