@@ -484,3 +484,48 @@ async fn an_ec2_tag_change_is_read_live_per_named_volume_and_a_phi_looking_value
     assert!(!logs.contains("078-05-1120") && !logs.contains("00482913"), "a tag value was logged: {logs}");
     assert_eq!(support::queue_depth(&sqs, &url).await, (0, 0), "the message was deleted after its work");
 }
+
+/// A classic ELB `AddTags` names load balancers by name: each is read live (DescribeTags) and
+/// the PHI-looking value found; the value is in no log line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_classic_elb_tag_change_is_read_live_and_a_phi_looking_value_is_found() {
+    use aws_sdk_elasticloadbalancing::types::{Listener, Tag};
+    const VALUE: &str = "Kim Poe DOB 1961-04-12 SSN 078-05-1120";
+    let moto = Moto::start();
+    let sqs = moto.sqs().await;
+    let elb = moto.elb().await;
+    let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
+    let http = Listener::builder().protocol("HTTP").load_balancer_port(80).instance_port(8080).build().unwrap();
+    elb.create_load_balancer()
+        .load_balancer_name("legacy-portal")
+        .listeners(http)
+        .availability_zones("us-east-1a")
+        .send()
+        .await
+        .unwrap();
+    let tag = Tag::builder().key("contact").value(VALUE).build().unwrap();
+    elb.add_tags().load_balancer_names("legacy-portal").tags(tag).send().await.unwrap();
+    let event = tag_event(
+        "elb-tag-1",
+        "elasticloadbalancing.amazonaws.com",
+        "AddTags",
+        json!({"loadBalancerNames": ["legacy-portal"], "tags": [{"key": "contact", "value": VALUE}]}),
+    );
+    sqs.send_message().queue_url(&url).message_body(event).send().await.unwrap();
+
+    let (lines, logs) = run_until_idle(&moto, &url, "elb-tags");
+    let phi = phi_in_tags(&lines, "AWS::ElasticLoadBalancing::LoadBalancer", "legacy-portal", "AddTags");
+    assert_eq!(
+        phi["resource"]["arn"],
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/legacy-portal"
+    );
+    // The live read is the whole load balancer: its clear-text listener is judged too.
+    let listeners = lines
+        .iter()
+        .find(|l| l["rule"] == "elb-classic-listeners-encrypted" && l["resource"]["id"] == "legacy-portal")
+        .unwrap_or_else(|| panic!("a listener finding in {lines:#?}"));
+    assert_eq!(listeners["status"], "fail");
+    assert!(logs.contains("INFO"), "the run logged at info level: {logs}");
+    assert!(!logs.contains("078-05-1120") && !logs.contains("Kim Poe"), "a tag value was logged: {logs}");
+    assert_eq!(support::queue_depth(&sqs, &url).await, (0, 0), "the message was deleted after its work");
+}
