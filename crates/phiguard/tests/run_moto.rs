@@ -529,3 +529,101 @@ async fn a_classic_elb_tag_change_is_read_live_and_a_phi_looking_value_is_found(
     assert!(!logs.contains("078-05-1120") && !logs.contains("Kim Poe"), "a tag value was logged: {logs}");
     assert_eq!(support::queue_depth(&sqs, &url).await, (0, 0), "the message was deleted after its work");
 }
+
+/// A CloudFront distribution with one S3 origin, as moto accepts it: its id and ARN.
+async fn distribution(cf: &aws_sdk_cloudfront::Client) -> (String, String) {
+    use aws_sdk_cloudfront::types::{DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig};
+    use aws_sdk_cloudfront::types::{ViewerCertificate, ViewerProtocolPolicy};
+    let origin = Origin::builder()
+        .id("assets")
+        .domain_name("assets.s3.amazonaws.com")
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .build()
+        .unwrap();
+    let default = DefaultCacheBehavior::builder()
+        .target_origin_id("assets")
+        .viewer_protocol_policy(ViewerProtocolPolicy::HttpsOnly)
+        // The managed CachingOptimized policy.
+        .cache_policy_id("658327ea-f89d-4fab-a63d-7e88639e58f6")
+        .build()
+        .unwrap();
+    let config = DistributionConfig::builder()
+        .caller_reference("portal")
+        .comment("")
+        .enabled(true)
+        .origins(Origins::builder().quantity(1).items(origin).build().unwrap())
+        .default_cache_behavior(default)
+        .viewer_certificate(ViewerCertificate::builder().cloud_front_default_certificate(true).build())
+        .build()
+        .unwrap();
+    let d = cf.create_distribution().distribution_config(config).send().await.unwrap().distribution.unwrap();
+    (d.id, d.arn)
+}
+
+/// Redshift `CreateTags`, CloudTrail `AddTags` and CloudFront `TagResource` (logged with its API
+/// version) name their resource by ARN: the cluster, the trail and the distribution are read
+/// live with their tags (DescribeClusters' `Tags`, ListTags, ListTagsForResource), each with
+/// the tag moto's own tag call set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redshift_cloudtrail_and_cloudfront_tag_changes_are_read_live() {
+    const VALUE: &str = "Ada Poe SSN 078-05-1120";
+    let moto = Moto::start();
+    let sqs = moto.sqs().await;
+    let (redshift, trails, s3) = (moto.redshift().await, moto.cloudtrail().await, moto.s3().await);
+    let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
+    redshift
+        .create_cluster()
+        .cluster_identifier("claims-dw")
+        .node_type("ra3.xlplus")
+        .master_username("admin")
+        .master_user_password("NotARealPassword1")
+        .encrypted(true)
+        .send()
+        .await
+        .unwrap();
+    let cluster_arn = "arn:aws:redshift:us-east-1:123456789012:cluster:claims-dw";
+    let tag = aws_sdk_redshift::types::Tag::builder().key("contact").value(VALUE).build();
+    redshift.create_tags().resource_name(cluster_arn).tags(tag).send().await.unwrap();
+    s3.create_bucket().bucket("audit-logs").send().await.unwrap();
+    let trail_arn =
+        trails.create_trail().name("org-trail").s3_bucket_name("audit-logs").send().await.unwrap().trail_arn.unwrap();
+    let tag = aws_sdk_cloudtrail::types::Tag::builder().key("contact").value(VALUE).build().unwrap();
+    trails.add_tags().resource_id(&trail_arn).tags_list(tag).send().await.unwrap();
+    let cf = moto.cloudfront().await;
+    let (distribution_id, distribution_arn) = distribution(&cf).await;
+    let tag = aws_sdk_cloudfront::types::Tag::builder().key("contact").value(VALUE).build().unwrap();
+    let tags = aws_sdk_cloudfront::types::Tags::builder().items(tag).build();
+    cf.tag_resource().resource(&distribution_arn).tags(tags).send().await.unwrap();
+    for event in [
+        tag_event(
+            "cf-tag-1",
+            "cloudfront.amazonaws.com",
+            "TagResource2020_05_31",
+            json!({"resource": distribution_arn,
+            "tags": {"items": [{"key": "contact", "value": VALUE}]}}),
+        ),
+        tag_event(
+            "rs-tag-1",
+            "redshift.amazonaws.com",
+            "CreateTags",
+            json!({"resourceName": cluster_arn,
+            "tags": [{"key": "contact", "value": VALUE}]}),
+        ),
+        tag_event(
+            "ct-tag-1",
+            "cloudtrail.amazonaws.com",
+            "AddTags",
+            json!({"resourceId": trail_arn,
+            "tagsList": [{"key": "contact", "value": VALUE}]}),
+        ),
+    ] {
+        sqs.send_message().queue_url(&url).message_body(event).send().await.unwrap();
+    }
+
+    let (lines, logs) = run_until_idle(&moto, &url, "rs-ct-tags");
+    phi_in_tags(&lines, "AWS::Redshift::Cluster", "claims-dw", "CreateTags");
+    phi_in_tags(&lines, "AWS::CloudTrail::Trail", "org-trail", "AddTags");
+    phi_in_tags(&lines, "AWS::CloudFront::Distribution", &distribution_id, "TagResource2020_05_31");
+    assert!(!logs.contains("078-05-1120") && !logs.contains("Ada Poe"), "a tag value was logged: {logs}");
+    assert_eq!(support::queue_depth(&sqs, &url).await, (0, 0), "the messages were deleted after their work");
+}
