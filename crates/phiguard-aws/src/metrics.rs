@@ -419,6 +419,7 @@ instrumented_clients!(
     aws_sdk_kinesis,
     aws_sdk_kms,
     aws_sdk_cloudtrail,
+    aws_sdk_elasticloadbalancing,
     aws_sdk_elasticloadbalancingv2,
     aws_sdk_cloudfront,
     aws_sdk_apigateway,

@@ -98,3 +98,87 @@ async fn eventbridge_routes_config_and_cloudtrail_events_to_the_queue() {
         }
     }
 }
+
+/// The rule routes on `eventSource` only (the decoder's catalogue, `event_sources()`), so every
+/// tag event of the services whose tag changes are mapped reaches the queue, and each decodes
+/// into a record of its resource.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_events_of_every_mapped_service_are_routed_to_the_queue() {
+    let moto = Moto::start();
+    let (sqs, eb) = (moto.sqs().await, moto.eventbridge().await);
+    let report = setup(&sqs, &eb, &SetupSpec::new("phiguard-events"), false).await.unwrap();
+    let url = report.queue_url.unwrap();
+    let a = "123456789012";
+    let events = [
+        (
+            "rds",
+            "AddTagsToResource",
+            serde_json::json!({"resourceName": format!("arn:aws:rds:us-east-1:{a}:db:intake")}),
+        ),
+        (
+            "redshift",
+            "CreateTags",
+            serde_json::json!({"resourceName": format!("arn:aws:redshift:us-east-1:{a}:cluster:dw")}),
+        ),
+        ("ec2", "CreateTags", serde_json::json!({"resourcesSet": {"items": [{"resourceId": "vol-0a1b2c3d"}]}})),
+        ("elasticloadbalancing", "AddTags", serde_json::json!({"loadBalancerNames": ["legacy"]})),
+        (
+            "cloudtrail",
+            "AddTags",
+            serde_json::json!({"resourceId": format!("arn:aws:cloudtrail:us-east-1:{a}:trail/org")}),
+        ),
+        (
+            "cloudfront",
+            "TagResource",
+            serde_json::json!({"resource": format!("arn:aws:cloudfront::{a}:distribution/E1")}),
+        ),
+    ];
+    let mut put = eb.put_events();
+    for (service, name, request) in &events {
+        let source = format!("{service}.amazonaws.com");
+        assert!(phiguard_events::event_sources().any(|s| s == source), "{source} is in the decoder's catalogue");
+        let detail = serde_json::json!({"eventVersion": "1.09", "eventSource": source, "eventName": name,
+            "awsRegion": "us-east-1", "eventTime": "2026-11-28T12:00:00Z", "recipientAccountId": a,
+            "eventID": format!("ct-{service}"), "requestParameters": request});
+        put = put.entries(
+            PutEventsRequestEntry::builder()
+                .source(format!("aws.{service}"))
+                .detail_type("AWS API Call via CloudTrail")
+                .detail(detail.to_string())
+                .build(),
+        );
+    }
+    put.send().await.unwrap();
+
+    let mut bodies = Vec::new();
+    for _ in 0..10 {
+        let out =
+            sqs.receive_message().queue_url(&url).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
+        bodies.extend(out.messages.unwrap_or_default().into_iter().filter_map(|m| m.body));
+        if bodies.len() >= events.len() {
+            break;
+        }
+    }
+    let mut names: Vec<String> = bodies
+        .iter()
+        .flat_map(|b| phiguard_events::decode(b.as_bytes()).unwrap_or_else(|r| panic!("{r}: {b}")))
+        .map(|r| match r.change {
+            phiguard_events::Change::Partial(res) => {
+                format!("{} {}", r.event_name.unwrap_or_default(), res.resource_type)
+            }
+            other => panic!("not a partial resource: {other:?}"),
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "AddTags AWS::CloudTrail::Trail",
+            "AddTags AWS::ElasticLoadBalancing::LoadBalancer",
+            "AddTagsToResource AWS::RDS::DBInstance",
+            "CreateTags AWS::EC2::Volume",
+            "CreateTags AWS::Redshift::Cluster",
+            "TagResource AWS::CloudFront::Distribution",
+        ]
+    );
+}

@@ -3,10 +3,10 @@
 mod common;
 
 use common::*;
-use phiguard_events::reason;
+use phiguard_events::{Change, ChangeRecord, reason};
 use phiguard_rules::model::{
     ApiGatewayStage, ClassicListener, CloudTrailTrail, EbsEncryptionByDefault, Encryption, KeyManager, ListenerAction,
-    Model, ParameterGroupRef, PolicyDocument, ResourceType as T, Versioning,
+    Model, ParameterGroupRef, PolicyDocument, ResourceType as T, StateSource, Versioning,
 };
 use serde_json::{Value, json};
 
@@ -1024,4 +1024,187 @@ fn tag_events_point_at_their_resource_for_a_live_read() {
         reason::RESOURCE_NOT_IDENTIFIED
     );
     assert_eq!(ct_ignored("sqs.amazonaws.com", "TagQueue", json!({}), Value::Null), reason::RESOURCE_NOT_IDENTIFIED);
+}
+
+/// The tag events of RDS, Redshift, EC2, ELB (both APIs), CloudTrail and CloudFront, as
+/// CloudTrail logs them: one record per resource named (an EC2 or ELBv2 call names several),
+/// the catalogue's types with nothing known (the live read brings the tags), other types as
+/// `Other` partials that count as out of scope, and no tag value anywhere in the records.
+#[test]
+fn tag_events_of_every_service_map_each_named_resource() {
+    let records = fixture("cloudtrail_logfile_tag_events.json");
+    let acct = "111122223333";
+    let elb = |rest: &str| format!("arn:aws:elasticloadbalancing:us-east-1:{acct}:{rest}");
+    let listener = elb("listener/app/portal/50dc6c495c0c9188/f2f7dc8efc522ab2");
+    let other = |t: &str| T::Other(t.to_string());
+    let expected: Vec<(&str, T, String, Option<String>)> = vec![
+        (
+            "CreateTags",
+            T::Ec2Volume,
+            "vol-0a1b2c3d4e5f60718".into(),
+            Some(format!("arn:aws:ec2:us-east-1:{acct}:volume/vol-0a1b2c3d4e5f60718")),
+        ),
+        (
+            "CreateTags",
+            other("AWS::EC2::Instance"),
+            "i-0123456789abcdef0".into(),
+            Some(format!("arn:aws:ec2:us-east-1:{acct}:instance/i-0123456789abcdef0")),
+        ),
+        (
+            "CreateTags",
+            T::Ec2Vpc,
+            "vpc-0fedcba9876543210".into(),
+            Some(format!("arn:aws:ec2:us-east-1:{acct}:vpc/vpc-0fedcba9876543210")),
+        ),
+        (
+            "DeleteTags",
+            T::Ec2Volume,
+            "vol-0a1b2c3d4e5f60718".into(),
+            Some(format!("arn:aws:ec2:us-east-1:{acct}:volume/vol-0a1b2c3d4e5f60718")),
+        ),
+        (
+            "DeleteTags",
+            T::Ec2FlowLog,
+            "fl-0123456789abcdef0".into(),
+            Some(format!("arn:aws:ec2:us-east-1:{acct}:vpc-flow-log/fl-0123456789abcdef0")),
+        ),
+        (
+            "AddTagsToResource",
+            T::RdsDbInstance,
+            "intake-db".into(),
+            Some(format!("arn:aws:rds:us-east-1:{acct}:db:intake-db")),
+        ),
+        (
+            "RemoveTagsFromResource",
+            T::RdsDbCluster,
+            "claims-aurora".into(),
+            Some(format!("arn:aws:rds:us-east-1:{acct}:cluster:claims-aurora")),
+        ),
+        (
+            "AddTagsToResource",
+            T::RdsDbSnapshot,
+            "rds:intake-db-2026-11-20-04-10".into(),
+            Some(format!("arn:aws:rds:us-east-1:{acct}:snapshot:rds:intake-db-2026-11-20-04-10")),
+        ),
+        (
+            "AddTagsToResource",
+            other("AWS::RDS::DBSubnetGroup"),
+            "private-subnets".into(),
+            Some(format!("arn:aws:rds:us-east-1:{acct}:subgrp:private-subnets")),
+        ),
+        (
+            "CreateTags",
+            T::RedshiftCluster,
+            "claims-dw".into(),
+            Some(format!("arn:aws:redshift:us-east-1:{acct}:cluster:claims-dw")),
+        ),
+        (
+            "DeleteTags",
+            other("AWS::Redshift::ClusterSnapshot"),
+            "claims-dw/nightly-1".into(),
+            Some(format!("arn:aws:redshift:us-east-1:{acct}:snapshot:claims-dw/nightly-1")),
+        ),
+        ("AddTags", T::ElbV2Listener, listener.clone(), Some(listener.clone())),
+        (
+            "AddTags",
+            other("AWS::ElasticLoadBalancingV2::LoadBalancer"),
+            elb("loadbalancer/app/portal/50dc6c495c0c9188"),
+            Some(elb("loadbalancer/app/portal/50dc6c495c0c9188")),
+        ),
+        (
+            "AddTags",
+            other("AWS::ElasticLoadBalancingV2::TargetGroup"),
+            elb("targetgroup/portal-web/73e2d6bc24d8a067"),
+            Some(elb("targetgroup/portal-web/73e2d6bc24d8a067")),
+        ),
+        ("AddTags", T::ElbClassicLoadBalancer, "legacy-portal".into(), Some(elb("loadbalancer/legacy-portal"))),
+        ("AddTags", T::ElbClassicLoadBalancer, "legacy-api".into(), Some(elb("loadbalancer/legacy-api"))),
+        ("RemoveTags", T::ElbV2Listener, listener.clone(), Some(listener.clone())),
+        (
+            "AddTags",
+            T::CloudTrailTrail,
+            "org-trail".into(),
+            Some(format!("arn:aws:cloudtrail:us-east-1:{acct}:trail/org-trail")),
+        ),
+        (
+            "RemoveTags",
+            other("AWS::CloudTrail::EventDataStore"),
+            "EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE".into(),
+            Some(format!("arn:aws:cloudtrail:us-east-1:{acct}:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE")),
+        ),
+        (
+            "TagResource2020_05_31",
+            T::CloudFrontDistribution,
+            "EDFDVBD6EXAMPLE".into(),
+            Some(format!("arn:aws:cloudfront::{acct}:distribution/EDFDVBD6EXAMPLE")),
+        ),
+        (
+            "UntagResource",
+            T::CloudFrontDistribution,
+            "EDFDVBD6EXAMPLE".into(),
+            Some(format!("arn:aws:cloudfront::{acct}:distribution/EDFDVBD6EXAMPLE")),
+        ),
+    ];
+    let partials: Vec<&ChangeRecord> = records.iter().filter(|r| matches!(r.change, Change::Partial(_))).collect();
+    assert_eq!(partials.len(), expected.len(), "{partials:#?}");
+    for (record, (event, resource_type, id, arn)) in partials.iter().zip(&expected) {
+        let r = partial(record);
+        assert_eq!(record.event_name.as_deref(), Some(*event));
+        assert_eq!((&r.resource_type, &r.id, &r.arn), (resource_type, id, arn), "{event}");
+        assert_eq!(r.account.as_deref(), Some(acct), "{event} {id}");
+        assert_eq!(r.source, StateSource::CloudTrailEvent);
+        assert_eq!(r.tags, None, "{event} {id}: tags come from the live read, not the event");
+        assert_eq!(r.model, Model::empty_for(resource_type), "{event} {id}: the event says nothing else");
+        if resource_type.is_known() {
+            assert_eq!(r.region.as_deref(), Some("us-east-1"));
+        } else {
+            assert_eq!(r.name.as_deref(), Some(id.as_str()), "an out-of-model resource keeps its name");
+        }
+    }
+    // Records of one event share its id; the consumer qualifies it by resource.
+    assert_eq!(partials[0].event_id, partials[1].event_id);
+    // An EC2 id of an unknown kind is counted, not guessed at.
+    let ignored: Vec<_> = records.iter().filter(|r| matches!(r.change, Change::Ignored { .. })).map(ignored).collect();
+    assert_eq!(ignored, vec![(reason::RESOURCE_NOT_IDENTIFIED, "tagged EC2 resource of an unknown kind")]);
+    assert_eq!(records.len(), expected.len() + 1);
+    let debug = format!("{records:?}");
+    assert!(!debug.contains("Jane Roe") && !debug.contains("00123456"), "a tag value reached a record");
+}
+
+/// What the tag events need to name their resource, and what they do without it.
+#[test]
+fn tag_events_without_a_usable_resource_are_not_identified() {
+    let cases = [
+        (RDS, "AddTagsToResource", json!({"tags": [{"key": "k", "value": "v"}]})),
+        (RDS, "AddTagsToResource", json!({"resourceName": "intake-db"})),
+        ("redshift.amazonaws.com", "CreateTags", json!({"resourceName": "arn:aws:redshift:us-east-1:111122223333:"})),
+        (EC2, "CreateTags", json!({"tagSet": {"items": [{"key": "k", "value": "v"}]}})),
+        (EC2, "DeleteTags", json!({"resourcesSet": {"items": []}})),
+        ("elasticloadbalancing.amazonaws.com", "AddTags", json!({"tags": [{"key": "k", "value": "v"}]})),
+        ("elasticloadbalancing.amazonaws.com", "RemoveTags", json!({"resourceArns": ["portal"]})),
+        ("cloudtrail.amazonaws.com", "AddTags", json!({"tagsList": []})),
+        ("cloudfront.amazonaws.com", "TagResource", json!({"resource": "EDFDVBD6EXAMPLE"})),
+    ];
+    for (source, name, request) in cases {
+        let records = ct_records(source, name, request.clone(), Value::Null);
+        let reasons: Vec<_> = records.iter().map(|r| ignored(r).0).collect();
+        assert_eq!(reasons, vec![reason::RESOURCE_NOT_IDENTIFIED], "{source} {name} {request}");
+    }
+    // The newer EC2 layout: `CreateTagsRequest` with `{"content": …}` values.
+    let wrapped = json!({"CreateTagsRequest": {"ResourceId": [{"content": "vol-1", "tag": 1}, {"content": "vpc-1", "tag": 2}],
+        "Tag": {"Key": "k", "Value": "v", "tag": 1}}});
+    let records = ct_records(EC2, "CreateTags", wrapped, Value::Null);
+    let ids: Vec<_> = records.iter().map(|r| (partial(r).resource_type.clone(), partial(r).id.clone())).collect();
+    assert_eq!(ids, vec![(T::Ec2Volume, "vol-1".to_string()), (T::Ec2Vpc, "vpc-1".to_string())]);
+    // A trail named without an ARN is read as a trail's name.
+    let named = ct_partial("cloudtrail.amazonaws.com", "AddTags", json!({"resourceId": "org-trail"}), Value::Null);
+    assert_eq!((named.resource_type, named.id.as_str()), (T::CloudTrailTrail, "org-trail"));
+    // CloudFront's API-versioned names map like the plain ones (distributions too).
+    let update = ct_partial(
+        "cloudfront.amazonaws.com",
+        "UpdateDistribution2020_05_31",
+        json!({"id": "EDFDVBD6EXAMPLE", "distributionConfig": {}}),
+        Value::Null,
+    );
+    assert_eq!((update.resource_type, update.id.as_str()), (T::CloudFrontDistribution, "EDFDVBD6EXAMPLE"));
 }

@@ -7,8 +7,8 @@ use phiguard_rules::ReadNeeds;
 use phiguard_rules::model::ResourceType;
 
 use super::{
-    ReadError, ReadOutcome, apigateway, arn_region_account, cloudfront, cloudtrail, dynamodb, ec2, elbv2, kinesis, kms,
-    rds, redshift, s3, sns, sqs,
+    ReadError, ReadOutcome, apigateway, arn_region_account, cloudfront, cloudtrail, dynamodb, ec2, elb, elbv2, kinesis,
+    kms, rds, redshift, s3, sns, sqs,
 };
 use crate::AwsSettings;
 
@@ -54,6 +54,7 @@ pub const IAM_READ_ACTIONS: &[(&str, &[&str])] = &[
             "rds:ListTagsForResource",
         ],
     ),
+    // Classic and v2 load balancers share these action names.
     (
         "ReadLoadBalancerListeners",
         &[
@@ -110,6 +111,8 @@ pub struct LiveReader {
     kms: aws_sdk_kms::Client,
     cloudtrail: aws_sdk_cloudtrail::Client,
     elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    /// Classic load balancers (their own API).
+    elasticloadbalancing: aws_sdk_elasticloadbalancing::Client,
     cloudfront: aws_sdk_cloudfront::Client,
     apigateway: aws_sdk_apigateway::Client,
     redshift: aws_sdk_redshift::Client,
@@ -133,6 +136,7 @@ impl LiveReader {
             kms: crate::client(config),
             cloudtrail: crate::client(config),
             elbv2: crate::client(config),
+            elasticloadbalancing: crate::client(config),
             cloudfront: cloudfront::client(config),
             apigateway: crate::client(config),
             redshift: crate::client(config),
@@ -165,6 +169,7 @@ impl LiveReader {
             ResourceType::RdsDbClusterParameterGroup,
             ResourceType::RdsOptionGroup,
             ResourceType::ElbV2Listener,
+            ResourceType::ElbClassicLoadBalancer,
             ResourceType::CloudFrontDistribution,
             ResourceType::ApiGatewayStage,
             ResourceType::RedshiftCluster,
@@ -226,6 +231,10 @@ impl LiveReader {
             }
             ResourceType::RdsOptionGroup if self.here(target) => rds::read_option_group(&self.rds, &target.id).await,
             ResourceType::ElbV2Listener if self.here(target) => elbv2::read_listener(&self.elbv2, &target.id).await,
+            ResourceType::ElbClassicLoadBalancer if self.here(target) => {
+                let (account, region) = (target.account.as_deref(), self.region.as_deref());
+                elb::read_load_balancer(&self.elasticloadbalancing, &target.id, account, region).await
+            }
             ResourceType::CloudFrontDistribution => cloudfront::read_distribution(&self.cloudfront, &target.id).await,
             ResourceType::ApiGatewayStage if self.here(target) && apigateway::stage_of(&target.id).is_some() => {
                 apigateway::read_stage(&self.apigateway, &target.id, target.account.as_deref()).await
@@ -287,6 +296,7 @@ impl LiveReader {
             ResourceType::RdsDbClusterParameterGroup => rds::list_db_cluster_parameter_groups(&self.rds).await,
             ResourceType::RdsOptionGroup => rds::list_option_groups(&self.rds).await,
             ResourceType::ElbV2Listener => elbv2::list_listeners(&self.elbv2).await,
+            ResourceType::ElbClassicLoadBalancer => elb::list_load_balancers(&self.elasticloadbalancing).await,
             // Distributions are global and recorded in us-east-1: only that region's reader
             // lists them, so a resync over every region sees each once.
             ResourceType::CloudFrontDistribution if self.region.as_deref() != Some(cloudfront::REGION) => {

@@ -10,6 +10,7 @@ pub mod cloudtrail;
 pub mod config;
 pub mod dynamodb;
 pub mod ec2;
+pub mod elb;
 pub mod elbv2;
 pub mod kinesis;
 pub mod kms;

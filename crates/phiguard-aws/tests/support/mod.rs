@@ -104,6 +104,11 @@ impl Moto {
     }
 
     #[allow(dead_code)] // each test binary uses a different subset
+    pub async fn elb(&self) -> aws_sdk_elasticloadbalancing::Client {
+        aws_sdk_elasticloadbalancing::Client::new(&sdk_config(&self.settings()).await)
+    }
+
+    #[allow(dead_code)] // each test binary uses a different subset
     pub async fn cloudfront(&self) -> aws_sdk_cloudfront::Client {
         aws_sdk_cloudfront::Client::new(&sdk_config(&self.settings()).await)
     }

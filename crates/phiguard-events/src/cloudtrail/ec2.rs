@@ -55,6 +55,7 @@ pub(super) fn map(ev: &Event<'_>) -> Mapped {
             collect_ids(request(ev, "DeleteFlowLogsRequest"), &["FlowLogId", "flowLogIds"], &mut ids, 0);
             ids.iter().map(|id| ev.deleted(T::Ec2FlowLog, id, None)).collect()
         }
+        "CreateTags" | "DeleteTags" => retagged(ev),
         _ => return None,
     })
 }
@@ -202,6 +203,68 @@ fn create_flow_logs(ev: &Event<'_>) -> Vec<Change> {
         partial(ev.resource(T::Ec2Vpc, id, ev.arn("ec2", &format!("vpc/{id}"))), Model::Vpc(Vpc::default()))
     }));
     out
+}
+
+/// EC2 resource id prefixes of the types no model covers: their AWS Config type and ARN kind.
+/// Longer prefixes first (`tgw-attach-` before `tgw-`).
+const UNTRACKED_IDS: &[(&str, &str, &str)] = &[
+    ("i-", "Instance", "instance"),
+    ("sg-", "SecurityGroup", "security-group"),
+    ("subnet-", "Subnet", "subnet"),
+    ("eni-", "NetworkInterface", "network-interface"),
+    ("snap-", "Snapshot", "snapshot"),
+    ("ami-", "Image", "image"),
+    ("igw-", "InternetGateway", "internet-gateway"),
+    ("eigw-", "EgressOnlyInternetGateway", "egress-only-internet-gateway"),
+    ("rtb-", "RouteTable", "route-table"),
+    ("nat-", "NatGateway", "natgateway"),
+    ("acl-", "NetworkAcl", "network-acl"),
+    ("eipalloc-", "EIP", "elastic-ip"),
+    ("vpce-", "VPCEndpoint", "vpc-endpoint"),
+    ("pcx-", "VPCPeeringConnection", "vpc-peering-connection"),
+    ("dopt-", "DHCPOptions", "dhcp-options"),
+    ("cgw-", "CustomerGateway", "customer-gateway"),
+    ("vgw-", "VPNGateway", "vpn-gateway"),
+    ("vpn-", "VPNConnection", "vpn-connection"),
+    ("tgw-attach-", "TransitGatewayAttachment", "transit-gateway-attachment"),
+    ("tgw-rtb-", "TransitGatewayRouteTable", "transit-gateway-route-table"),
+    ("tgw-", "TransitGateway", "transit-gateway"),
+    ("lt-", "LaunchTemplate", "launch-template"),
+    ("key-", "KeyPair", "key-pair"),
+];
+
+/// Tags changed on the resources `resourcesSet` names (several per call, of any EC2 type).
+/// The type is told by the id's prefix: volumes, VPCs and flow logs are the catalogue's; ids
+/// of other known prefixes are types no model covers; an unknown prefix is not identified.
+fn retagged(ev: &Event<'_>) -> Vec<Change> {
+    let req = request(ev, &format!("{}Request", ev.name));
+    let mut ids: Vec<&str> = Vec::new();
+    let listed = get(req, "resourcesSet").map(list).unwrap_or_default();
+    let wrapped = get(req, "ResourceId").map(list).unwrap_or_default();
+    for item in listed.into_iter().chain(wrapped) {
+        let id = content(item).or_else(|| get(item, "resourceId").and_then(content));
+        if let Some(id) = id.filter(|id| !id.is_empty() && !ids.contains(id)) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return vec![ev.not_identified("no `resourcesSet`")];
+    }
+    ids.into_iter()
+        .map(|id| {
+            if id.starts_with("vol-") {
+                ev.retagged(T::Ec2Volume, id, volume_arn(ev, id))
+            } else if id.starts_with("vpc-") {
+                ev.retagged(T::Ec2Vpc, id, ev.arn("ec2", &format!("vpc/{id}")))
+            } else if id.starts_with("fl-") {
+                ev.retagged(T::Ec2FlowLog, id, ev.arn("ec2", &format!("vpc-flow-log/{id}")))
+            } else if let Some((_, config, kind)) = UNTRACKED_IDS.iter().find(|(p, _, _)| id.starts_with(p)) {
+                ev.retagged_other(&format!("AWS::EC2::{config}"), id, ev.arn("ec2", &format!("{kind}/{id}")))
+            } else {
+                ev.not_identified("tagged EC2 resource of an unknown kind")
+            }
+        })
+        .collect()
 }
 
 /// Collects ids from EC2's shapes: a string, a list, `{"content": …}`, `{"item": …}`,

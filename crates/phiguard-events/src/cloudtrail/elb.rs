@@ -5,7 +5,8 @@ use phiguard_rules::model::{ElbClassic, ElbV2Listener, Model, ResourceType as T}
 
 use super::{Event, Mapped, partial};
 use crate::adapters::elb as adapter;
-use crate::lenient::{get, list_at, str_at};
+use crate::arn;
+use crate::lenient::{as_str, get, list_at, str_at};
 use crate::record::Change;
 
 pub(super) fn map(ev: &Event<'_>) -> Mapped {
@@ -22,6 +23,7 @@ pub(super) fn map(ev: &Event<'_>) -> Mapped {
             Some(name) => vec![ev.deleted(T::ElbClassicLoadBalancer, name, classic_arn(ev, name))],
             None => vec![ev.not_identified("no `loadBalancerName`")],
         },
+        "AddTags" | "RemoveTags" => retagged(ev),
         _ => return None,
     })
 }
@@ -76,4 +78,44 @@ fn classic_lb(ev: &Event<'_>, complete: bool) -> Vec<Change> {
         None
     };
     vec![partial(res, Model::ElbClassic(ElbClassic { listeners }))]
+}
+
+/// Tags changed. Classic calls name load balancers (`loadBalancerNames`); v2 calls name ARNs
+/// (`resourceArns`) of load balancers, target groups, listeners, rules and trust stores, of
+/// which only listeners are a catalogue type.
+fn retagged(ev: &Event<'_>) -> Vec<Change> {
+    let names = list_at(ev.request, "loadBalancerNames");
+    let arns = list_at(ev.request, "resourceArns");
+    let mut out: Vec<Change> = names
+        .into_iter()
+        .filter_map(as_str)
+        .filter(|n| !n.is_empty())
+        .map(|name| ev.retagged(T::ElbClassicLoadBalancer, name, classic_arn(ev, name)))
+        .collect();
+    out.extend(arns.into_iter().filter_map(as_str).map(|a| v2_retagged(ev, a)));
+    if out.is_empty() {
+        out.push(ev.not_identified("no `loadBalancerNames` or `resourceArns`"));
+    }
+    out
+}
+
+fn v2_retagged(ev: &Event<'_>, given: &str) -> Change {
+    let Some(resource) = arn::parse(given).map(|a| a.resource) else {
+        return ev.not_identified("a tagged resource is not an ARN");
+    };
+    let arn = Some(given.to_string());
+    let v2 = |kind: &str| ev.retagged_other(&format!("AWS::ElasticLoadBalancingV2::{kind}"), given, arn.clone());
+    let kind = resource.split('/').next().unwrap_or_default();
+    match kind {
+        "listener" => ev.retagged(T::ElbV2Listener, given, arn),
+        // `loadbalancer/app|net|gwy/<name>/<id>`; a classic one is `loadbalancer/<name>`.
+        "loadbalancer" => match resource.split_once('/').map(|(_, rest)| rest) {
+            Some(name) if !name.is_empty() && !name.contains('/') => ev.retagged(T::ElbClassicLoadBalancer, name, arn),
+            _ => v2("LoadBalancer"),
+        },
+        "targetgroup" => v2("TargetGroup"),
+        "listener-rule" => v2("ListenerRule"),
+        "truststore" => v2("TrustStore"),
+        _ => ev.not_identified("tagged load balancing resource of an unknown kind"),
+    }
 }

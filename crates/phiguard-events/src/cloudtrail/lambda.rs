@@ -4,7 +4,7 @@
 use phiguard_rules::model::{Encryption, LambdaFunction, Model, ResourceType as T};
 use serde_json::Value;
 
-use super::{Event, Mapped, other_event, partial};
+use super::{Event, Mapped, api_name, other_event, partial};
 use crate::adapters::lambda as adapter;
 use crate::lenient::{get, has};
 
@@ -52,10 +52,6 @@ pub(super) fn map(ev: &Event<'_>) -> Mapped {
 
 /// The API name without its version suffix: `UpdateFunctionConfiguration20150331v2` →
 /// `UpdateFunctionConfiguration` (Lambda's API names themselves have no digits).
-fn api_name(event: &str) -> &str {
-    event.find(|c: char| c.is_ascii_digit()).map_or(event, |i| &event[..i])
-}
-
 /// A function name from a name, a function ARN (possibly qualified with a version or alias) or
 /// a partial ARN (`123456789012:function:name`).
 fn function_name(given: &str) -> Option<&str> {

@@ -168,6 +168,12 @@ fn other_event(ev: &Event<'_>, source: &str) -> Mapped {
     out_of_model::partial(ev, source).map(|c| vec![c])
 }
 
+/// An event name without the API version some services append (`CreateFunction20150331`,
+/// `UpdateDistribution2020_05_31`).
+pub(crate) fn api_name(event: &str) -> &str {
+    event.find(|c: char| c.is_ascii_digit()).map_or(event, |i| &event[..i])
+}
+
 /// A short AWS-style token (event source, event name, error code) that is safe to repeat in a
 /// detail: anything else might be payload text.
 fn safe_token(s: &str) -> Option<&str> {
@@ -329,6 +335,23 @@ impl<'a> Event<'a> {
     pub(crate) fn deleted(&self, resource_type: ResourceType, id: &str, arn: Option<String>) -> Change {
         let r = self.resource(resource_type, id, arn);
         Change::Deleted(ResourceRef::of(&r))
+    }
+
+    /// A resource whose tags changed (a PHI-looking value may have arrived). The event names
+    /// only the keys touched, so nothing is known about the resource: the live read supplies
+    /// the whole tag set. An `Other` type (no model covers it) keeps its name, like other
+    /// unknown types, and counts as out of scope.
+    pub(crate) fn retagged(&self, resource_type: ResourceType, id: &str, arn: Option<String>) -> Change {
+        let mut res = self.resource(resource_type, id, arn);
+        if !res.resource_type.is_known() {
+            res.name = Some(id.to_string());
+        }
+        Change::Partial(res)
+    }
+
+    /// [`retagged`](Self::retagged) for a type no model covers, named as AWS Config names it.
+    pub(crate) fn retagged_other(&self, config_type: &str, id: &str, arn: Option<String>) -> Change {
+        self.retagged(ResourceType::Other(config_type.to_string()), id, arn)
     }
 
     pub(crate) fn not_identified(&self, detail: &str) -> Change {

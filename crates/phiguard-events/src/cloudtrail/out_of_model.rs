@@ -93,7 +93,7 @@ fn type_from_arn(service: &str, resource: &str) -> Option<String> {
 }
 
 /// `log-group` → `LogGroup`.
-fn pascal(s: &str) -> String {
+pub(super) fn pascal(s: &str) -> String {
     s.split(['-', '_'])
         .map(|part| {
             let mut chars = part.chars();

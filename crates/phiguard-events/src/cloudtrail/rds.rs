@@ -4,8 +4,10 @@
 use phiguard_rules::model::{Model, ParameterGroup, RdsCluster, RdsInstance, RdsOptionGroup, ResourceType as T};
 use serde_json::Value;
 
+use super::out_of_model::pascal;
 use super::{Event, Mapped, partial};
 use crate::adapters::{parameter_group, rds as adapter};
+use crate::arn;
 use crate::lenient::{bool_at, get, str_at};
 use crate::record::Change;
 
@@ -76,6 +78,7 @@ pub(super) fn map(ev: &Event<'_>) -> Mapped {
             ),
             "CreateOptionGroup" | "ModifyOptionGroup" => option_group(ev),
             "DeleteOptionGroup" => deleted(ev, T::RdsOptionGroup, "optionGroupName", "", "", "og"),
+            "AddTagsToResource" | "RemoveTagsFromResource" => retagged(ev),
             _ => return None,
         }
     })
@@ -240,4 +243,41 @@ fn option_group(ev: &Event<'_>) -> Vec<Change> {
         m.options = None;
     }
     vec![partial(res, Model::RdsOptionGroup(RdsOptionGroup { engine: m.engine, options: m.options }))]
+}
+
+/// Tags changed on the resource `resourceName` (an ARN, `…:db:<id>`): the types the catalogue
+/// holds by the ARN's kind, under the id their other events use; any other kind (subnet
+/// groups, proxies, event subscriptions...) is a type no model covers.
+fn retagged(ev: &Event<'_>) -> Vec<Change> {
+    let Some(given) = ev.req_str("resourceName") else {
+        return vec![ev.not_identified("no `resourceName`")];
+    };
+    // Snapshot names may hold `:` (`rds:<db>-<date>` for automated ones): split at the first.
+    let parts = arn::parse(given).and_then(|a| a.resource.split_once(':'));
+    let Some((kind, name)) = parts.filter(|(k, n)| !k.is_empty() && !n.is_empty()) else {
+        return vec![ev.not_identified("`resourceName` is not an RDS ARN")];
+    };
+    let given_arn = Some(given.to_string());
+    let rt = match kind {
+        "db" => T::RdsDbInstance,
+        "cluster" => T::RdsDbCluster,
+        "snapshot" => T::RdsDbSnapshot,
+        "cluster-snapshot" => T::RdsDbClusterSnapshot,
+        "pg" => T::RdsDbParameterGroup,
+        "cluster-pg" => T::RdsDbClusterParameterGroup,
+        "og" => T::RdsOptionGroup,
+        _ => {
+            let other = match kind {
+                "subgrp" => "DBSubnetGroup".to_string(),
+                "secgrp" => "DBSecurityGroup".to_string(),
+                "es" => "EventSubscription".to_string(),
+                "db-proxy" => "DBProxy".to_string(),
+                "global-cluster" => "GlobalCluster".to_string(),
+                "cluster-endpoint" => "DBClusterEndpoint".to_string(),
+                other => pascal(other),
+            };
+            return vec![ev.retagged_other(&format!("AWS::RDS::{other}"), name, given_arn)];
+        }
+    };
+    vec![ev.retagged(rt, name, given_arn)]
 }

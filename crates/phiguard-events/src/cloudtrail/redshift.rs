@@ -3,8 +3,10 @@
 use phiguard_rules::model::{Model, ParameterGroup, RedshiftCluster, ResourceType as T};
 use serde_json::Value;
 
+use super::out_of_model::pascal;
 use super::{Event, Mapped, partial};
 use crate::adapters::{group_ref, parameter_group, redshift as adapter};
+use crate::arn;
 use crate::lenient::{bool_at, str_at};
 use crate::record::Change;
 
@@ -30,6 +32,7 @@ pub(super) fn map(ev: &Event<'_>) -> Mapped {
             Some(name) => vec![ev.deleted(T::RedshiftClusterParameterGroup, name, group_arn(ev, name))],
             None => vec![ev.not_identified("no `parameterGroupName`")],
         },
+        "CreateTags" | "DeleteTags" => retagged(ev),
         _ => return None,
     })
 }
@@ -87,4 +90,32 @@ fn parameter_group_change(ev: &Event<'_>) -> Vec<Change> {
         ParameterGroup { family, parameters, complete: false }
     };
     vec![partial(res, Model::ParameterGroup(m))]
+}
+
+/// Tags changed on the resource `resourceName` (an ARN, `…:cluster:<id>`): clusters and
+/// cluster parameter groups by the ARN's kind; any other kind (snapshots, subnet groups...) is
+/// a type no model covers.
+fn retagged(ev: &Event<'_>) -> Vec<Change> {
+    let Some(given) = ev.req_str("resourceName") else {
+        return vec![ev.not_identified("no `resourceName`")];
+    };
+    let parts = arn::parse(given).and_then(|a| a.resource.split_once(':'));
+    let Some((kind, name)) = parts.filter(|(k, n)| !k.is_empty() && !n.is_empty()) else {
+        return vec![ev.not_identified("`resourceName` is not a Redshift ARN")];
+    };
+    let given_arn = Some(given.to_string());
+    match kind {
+        "cluster" => vec![ev.retagged(T::RedshiftCluster, name, given_arn)],
+        "parametergroup" => vec![ev.retagged(T::RedshiftClusterParameterGroup, name, given_arn)],
+        _ => {
+            let other = match kind {
+                "snapshot" => "ClusterSnapshot".to_string(),
+                "subnetgroup" => "ClusterSubnetGroup".to_string(),
+                "securitygroup" => "ClusterSecurityGroup".to_string(),
+                "eventsubscription" => "EventSubscription".to_string(),
+                other => pascal(other),
+            };
+            vec![ev.retagged_other(&format!("AWS::Redshift::{other}"), name, given_arn)]
+        }
+    }
 }

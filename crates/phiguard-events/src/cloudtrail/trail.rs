@@ -2,12 +2,17 @@
 
 use phiguard_rules::model::{CloudTrailTrail, Model, ResourceType as T};
 
+use super::out_of_model::pascal;
 use super::{Event, Mapped, partial};
 use crate::adapters::trail as adapter;
 use crate::arn;
 use crate::lenient::has;
+use crate::record::Change;
 
 pub(super) fn map(ev: &Event<'_>) -> Mapped {
+    if matches!(ev.name, "AddTags" | "RemoveTags") {
+        return Some(vec![retagged(ev)]);
+    }
     if !matches!(ev.name, "CreateTrail" | "UpdateTrail" | "StartLogging" | "StopLogging" | "DeleteTrail") {
         return None;
     }
@@ -33,4 +38,26 @@ pub(super) fn map(ev: &Event<'_>) -> Mapped {
         ev.resource(T::CloudTrailTrail, name, trail_arn)
     };
     Some(vec![partial(res, Model::CloudTrailTrail(m))])
+}
+
+/// Tags changed on `resourceId`: a trail ARN (a bare name is read as a trail's), or the ARN
+/// of an event data store, channel or dashboard, types no model covers.
+fn retagged(ev: &Event<'_>) -> Change {
+    let Some(given) = ev.req_str("resourceId").filter(|g| !g.is_empty()) else {
+        return ev.not_identified("no `resourceId`");
+    };
+    let Some(parsed) = arn::parse(given) else {
+        return ev.retagged(T::CloudTrailTrail, given, ev.arn("cloudtrail", &format!("trail/{given}")));
+    };
+    let (kind, name) = parsed.resource.split_once('/').unwrap_or((parsed.resource, ""));
+    if name.is_empty() {
+        return ev.not_identified("`resourceId` names no resource");
+    }
+    match kind {
+        "trail" => ev.retagged(T::CloudTrailTrail, name, Some(given.to_string())),
+        other => {
+            let other = if other == "eventdatastore" { "EventDataStore".to_string() } else { pascal(other) };
+            ev.retagged_other(&format!("AWS::CloudTrail::{other}"), name, Some(given.to_string()))
+        }
+    }
 }

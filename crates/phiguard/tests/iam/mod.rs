@@ -21,6 +21,7 @@ pub const IAM_PREFIX: &[(&str, &str)] = &[
     ("aws_sdk_config", "config"),
     ("aws_sdk_dynamodb", "dynamodb"),
     ("aws_sdk_ec2", "ec2"),
+    ("aws_sdk_elasticloadbalancing", "elasticloadbalancing"),
     ("aws_sdk_elasticloadbalancingv2", "elasticloadbalancing"),
     ("aws_sdk_eventbridge", "events"),
     ("aws_sdk_kinesis", "kinesis"),
@@ -219,7 +220,13 @@ fn receiver(source: &str, dot: usize) -> String {
 /// are returned as errors.
 pub fn calls_in(file: &str, text: &str, sdks: &BTreeMap<String, Sdk>) -> (Vec<Call>, Vec<String>) {
     let source = production_source(text);
-    let named: Vec<&Sdk> = sdks.values().filter(|s| source.contains(s.ident.as_str())).collect();
+    // A whole crate name: `aws_sdk_elasticloadbalancing` is inside `aws_sdk_elasticloadbalancingv2`.
+    let names = |ident: &str| {
+        source
+            .match_indices(ident)
+            .any(|(at, _)| !source[at + ident.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+    };
+    let named: Vec<&Sdk> = sdks.values().filter(|s| names(&s.ident)).collect();
     let mut calls = Vec::new();
     let mut errors = Vec::new();
     let bytes = source.as_bytes();
