@@ -473,13 +473,13 @@ fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
             }
             eprintln!(
                 "scan: {} listed, {} evaluated, {} errors in {:.1} s",
-                report.listed,
-                report.evaluated,
-                report.errors,
+                report.totals.listed,
+                report.totals.evaluated,
+                report.totals.errors,
                 report.duration.as_secs_f64()
             );
             let totals = Totals::of(&items);
-            Ok(if report.errors > 0 {
+            Ok(if report.totals.errors > 0 {
                 ExitCode::from(2)
             } else if totals.count(Status::Fail) > 0 {
                 ExitCode::from(1)
@@ -497,7 +497,10 @@ fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
                     resync.options(None),
                     as_of,
                 ));
-                eprintln!("scan: {} listed, {} evaluated, {} errors", report.listed, report.evaluated, report.errors);
+                eprintln!(
+                    "scan: {} listed, {} evaluated, {} errors",
+                    report.totals.listed, report.totals.evaluated, report.totals.errors
+                );
                 items
             } else {
                 let inputs = read_inputs(&inputs).map_err(|e| anyhow::anyhow!("reading inputs: {e}"))?;
