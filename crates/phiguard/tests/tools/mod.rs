@@ -1,6 +1,8 @@
-//! What tests and benches share: the external tools they run (helm, promtool, ElasticMQ) and
-//! filling a queue.
+//! What tests and benches share: the external tools they run (helm, promtool, ElasticMQ),
+//! filling a queue, and reading a `/metrics` scrape.
 #![allow(dead_code)] // each test binary uses only some of them
+
+pub mod scrape;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
