@@ -7,6 +7,7 @@ mod common;
 mod support;
 
 use aws_sdk_sqs::types::QueueAttributeName;
+use common::rds::*;
 use common::*;
 use phiguard_api::RemediationMode::Enforce;
 use phiguard_remediate::Outcome;
@@ -191,41 +192,8 @@ async fn a_disruptive_fix_is_planned_with_commands_and_never_executed() {
     assert!(snapshots.is_empty(), "no snapshot was taken: {snapshots:?}");
 }
 
-async fn db_instance(rds: &aws_sdk_rds::Client, id: &str, engine: &str, version: &str, group: Option<&str>) {
-    rds.create_db_instance()
-        .db_instance_identifier(id)
-        .engine(engine)
-        .engine_version(version)
-        .db_instance_class("db.t3.medium")
-        .allocated_storage(20)
-        .master_username("admin")
-        .master_user_password("not-a-real-password-1")
-        .storage_encrypted(true)
-        .set_db_parameter_group_name(group.map(str::to_string))
-        .send()
-        .await
-        .unwrap();
-}
-
-/// Parameters a group sets (moto lists only what is set).
-async fn parameters(rds: &aws_sdk_rds::Client, group: &str) -> Vec<(String, String)> {
-    let out = rds.describe_db_parameters().db_parameter_group_name(group).send().await.unwrap();
-    out.parameters
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|p| Some((p.parameter_name?, p.parameter_value?)))
-        .collect()
-}
-
-async fn attached_group(rds: &aws_sdk_rds::Client, id: &str) -> String {
-    let out = rds.describe_db_instances().db_instance_identifier(id).send().await.unwrap();
-    let i = out.db_instances.unwrap().remove(0);
-    i.db_parameter_groups.unwrap().remove(0).db_parameter_group_name.unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rds_forced_ssl_in_a_custom_group_keeps_its_other_values() {
-    use aws_sdk_rds::types::{ApplyMethod, Parameter};
     let moto = Moto::start();
     let rds = moto.rds().await;
     rds.create_db_parameter_group()
@@ -235,11 +203,7 @@ async fn rds_forced_ssl_in_a_custom_group_keeps_its_other_values() {
         .send()
         .await
         .unwrap();
-    let slow = Parameter::builder()
-        .parameter_name("log_min_duration_statement")
-        .parameter_value("1000")
-        .apply_method(ApplyMethod::Immediate)
-        .build();
+    let slow = slow_query_logging();
     rds.modify_db_parameter_group().db_parameter_group_name("ehr-params").parameters(slow).send().await.unwrap();
     db_instance(&rds, "ehr-db", "postgres", "14.9", Some("ehr-params")).await;
 

@@ -11,6 +11,7 @@ mod recorded;
 #[path = "../../phiguard-aws/tests/support/mod.rs"]
 mod support;
 
+use common::rds::*;
 use common::*;
 use phiguard_api::RemediationMode::{DryRun, Enforce};
 use phiguard_remediate::Outcome;
@@ -276,36 +277,8 @@ async fn redshift_require_ssl_on_a_default_group_attaches_a_copy() {
     assert!(recorded.recorded_actions().contains(&"ModifyClusterParameterGroup".to_string()));
 }
 
-async fn aurora(rds: &aws_sdk_rds::Client, id: &str, engine: &str, group: Option<&str>) {
-    rds.create_db_cluster()
-        .db_cluster_identifier(id)
-        .engine(engine)
-        .master_username("admin")
-        .master_user_password("not-a-real-password-1")
-        .storage_encrypted(true)
-        .set_db_cluster_parameter_group_name(group.map(str::to_string))
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn cluster_parameters(rds: &aws_sdk_rds::Client, group: &str) -> Vec<(String, String)> {
-    let out = rds.describe_db_cluster_parameters().db_cluster_parameter_group_name(group).send().await.unwrap();
-    out.parameters
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|p| Some((p.parameter_name?, p.parameter_value?)))
-        .collect()
-}
-
-async fn attached_cluster_group(rds: &aws_sdk_rds::Client, id: &str) -> String {
-    let out = rds.describe_db_clusters().db_cluster_identifier(id).send().await.unwrap();
-    out.db_clusters.unwrap().remove(0).db_cluster_parameter_group.unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aurora_postgresql_forced_ssl_in_a_custom_cluster_group_keeps_its_other_values() {
-    use aws_sdk_rds::types::{ApplyMethod, Parameter};
     let moto = Moto::start();
     let rds = moto.rds().await;
     rds.create_db_cluster_parameter_group()
@@ -315,11 +288,7 @@ async fn aurora_postgresql_forced_ssl_in_a_custom_cluster_group_keeps_its_other_
         .send()
         .await
         .unwrap();
-    let slow = Parameter::builder()
-        .parameter_name("log_min_duration_statement")
-        .parameter_value("1000")
-        .apply_method(ApplyMethod::Immediate)
-        .build();
+    let slow = slow_query_logging();
     rds.modify_db_cluster_parameter_group()
         .db_cluster_parameter_group_name("ehr-cluster-params")
         .parameters(slow)

@@ -27,13 +27,12 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
-use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::QueueAttributeName;
 use phiguard_aws::{AwsSettings, StaticCredentials};
 use phiguard_cli::dedupe::RecentIds;
 use phiguard_controller::index::FindingsIndex;
@@ -274,46 +273,6 @@ async fn depth(sqs: &Client, url: &str) -> (u64, u64) {
     )
 }
 
-/// Send bodies `from..to` with SendMessageBatch (10 a call) from `SENDERS` tasks.
-async fn send(sqs: &Client, url: &str, from: usize, to: usize) {
-    let next = Arc::new(Mutex::new(from));
-    let sent = Arc::new(AtomicU64::new(0));
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..SENDERS {
-        let (sqs, url, next, sent) = (sqs.clone(), url.to_string(), next.clone(), sent.clone());
-        tasks.spawn(async move {
-            loop {
-                let start = {
-                    let mut n = next.lock().unwrap();
-                    let s = *n;
-                    *n = (s + 10).min(to);
-                    s
-                };
-                if start >= to {
-                    return;
-                }
-                let entries = (start..(start + 10).min(to))
-                    .map(|i| SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(body(i)).build())
-                    .collect::<Result<Vec<_>, _>>()
-                    .expect("batch entry");
-                let out = sqs
-                    .send_message_batch()
-                    .queue_url(&url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .unwrap_or_else(|e| panic!("SendMessageBatch: {}", DisplayErrorContext(e)));
-                assert!(out.failed.is_empty(), "SendMessageBatch failed entries: {:?}", out.failed);
-                sent.fetch_add(out.successful.len() as u64, Ordering::Relaxed);
-            }
-        });
-    }
-    while let Some(r) = tasks.join_next().await {
-        r.expect("sender task");
-    }
-    assert_eq!(sent.load(Ordering::Relaxed), (to - from) as u64);
-}
-
 struct Point {
     resources: usize,
     rss: u64,
@@ -392,7 +351,7 @@ async fn process_part(opts: &Options) -> Vec<Point> {
     for &target in &opts.checkpoints {
         let t0 = Instant::now();
         // Sending and consuming overlap, as in production.
-        send(&sqs, &url, done, target).await;
+        tools::send_all(&sqs, &url, SENDERS, done..target, body).await;
         loop {
             let metrics = scrape(admin);
             let deleted = metric_sum(&metrics, "phiguard_messages_deleted_total", "");

@@ -51,9 +51,7 @@ use aws_sdk_sqs::config::interceptors::AfterDeserializationInterceptorContextRef
 use aws_sdk_sqs::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput;
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
-};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName};
 use phiguard_aws::read::ReaderPool;
 use phiguard_aws::sqs::{Consumer, ConsumerConfig, HandleError, Handler};
 use phiguard_aws::{AwsSettings, StaticCredentials};
@@ -361,40 +359,9 @@ async fn create_queue(sqs: &Client, name: &str) -> String {
         .expect("queue url")
 }
 
-/// Send every body with SendMessageBatch (10 a call) from `SENDERS` concurrent tasks.
-async fn fill(sqs: &Client, url: &str, bodies: Vec<String>) {
-    let n = bodies.len();
-    let batches: Vec<Vec<String>> = bodies.chunks(10).map(<[String]>::to_vec).collect();
-    let batches = Arc::new(Mutex::new(batches));
-    let accepted = Arc::new(AtomicU64::new(0));
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..SENDERS {
-        let (sqs, url, batches, accepted) = (sqs.clone(), url.to_string(), batches.clone(), accepted.clone());
-        tasks.spawn(async move {
-            loop {
-                let Some(batch) = batches.lock().unwrap().pop() else { return };
-                let entries = batch
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, b)| SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(b).build())
-                    .collect::<Result<Vec<_>, _>>()
-                    .expect("batch entry");
-                let out = sqs
-                    .send_message_batch()
-                    .queue_url(&url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .unwrap_or_else(|e| panic!("SendMessageBatch: {}", DisplayErrorContext(e)));
-                assert!(out.failed.is_empty(), "SendMessageBatch failed entries: {:?}", out.failed);
-                accepted.fetch_add(out.successful.len() as u64, Ordering::Relaxed);
-            }
-        });
-    }
-    while let Some(r) = tasks.join_next().await {
-        r.expect("sender task");
-    }
-    assert_eq!(accepted.load(Ordering::Relaxed), n as u64, "every message should be accepted");
+/// Send `body(0..n)` from `SENDERS` concurrent tasks, then wait until the queue counts them all.
+async fn fill(sqs: &Client, url: &str, n: usize, body: impl Fn(usize) -> String + Send + Sync + 'static) {
+    tools::send_all(sqs, url, SENDERS, 0..n, body).await;
     // The queue's count can trail the last SendMessageBatch answers briefly (seen once with
     // ElasticMQ 1.7.1: 19,992 of 20,000 right after the last answer).
     let since = Instant::now();
@@ -592,8 +559,8 @@ async fn measure(env: &Env, variant: Variant, kind: Kind, receivers: usize, n: u
     let base = 1_795_856_100_000 + seq * 10_000_000;
     let run = format!("{tag}{seq:03}");
     let url = create_queue(&env.sqs, &format!("bench-{run}")).await;
-    let bodies: Vec<String> = (0..n).map(|i| body(variant, &run, base, i)).collect();
-    fill(&env.sqs, &url, bodies).await;
+    let tag = run.clone();
+    fill(&env.sqs, &url, n, move |i| body(variant, &tag, base, i)).await;
 
     let probe = Arc::new(Probe::new(base, n));
     *env.probe.lock().unwrap() = Some(probe.clone());

@@ -113,18 +113,12 @@ enum Command {
     /// region and type with a live reader), read each one, evaluate, and print one report.
     /// Exit 0: nothing fails; 1: something fails; 2: errors.
     Scan {
-        /// A HipaaPolicy YAML file or directory (repeatable). Default: the built-in baseline.
-        #[arg(long = "policies", short = 'p')]
-        policies: Vec<PathBuf>,
+        #[command(flatten)]
+        eval: EvalArgs,
         #[command(flatten)]
         aws: AwsArgs,
         #[command(flatten)]
         resync: ResyncArgs,
-        #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
-        format: CheckFormat,
-        /// Evaluate exemption expiry as of this date (YYYY-MM-DD, UTC). Default: today.
-        #[arg(long)]
-        as_of: Option<Date>,
         /// List passing and not-applicable rules in the table too.
         #[arg(long, short)]
         verbose: bool,
@@ -160,9 +154,8 @@ enum Command {
     /// files: the exact calls of safe fixes, the human steps and commands of disruptive ones.
     /// Nothing is executed.
     Plan {
-        /// A HipaaPolicy YAML file or directory (repeatable). Default: the built-in baseline.
-        #[arg(long = "policies", short = 'p')]
-        policies: Vec<PathBuf>,
+        #[command(flatten)]
+        eval: EvalArgs,
         /// Scan the estate (like `phiguard scan`) instead of reading event files.
         #[arg(long, conflicts_with = "inputs")]
         scan: bool,
@@ -170,11 +163,6 @@ enum Command {
         aws: AwsArgs,
         #[command(flatten)]
         resync: ResyncArgs,
-        #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
-        format: CheckFormat,
-        /// Evaluate exemption expiry as of this date (YYYY-MM-DD, UTC). Default: today.
-        #[arg(long)]
-        as_of: Option<Date>,
         /// Event files (as for `check`), directories, or `-` for stdin.
         #[arg(required_unless_present = "scan")]
         inputs: Vec<PathBuf>,
@@ -193,6 +181,20 @@ enum Command {
     },
     /// Print the HipaaPolicy CustomResourceDefinition (YAML).
     Crd,
+}
+
+/// Which policies judge, how findings print, and the day exemptions are judged on (`scan`,
+/// `plan`).
+#[derive(clap::Args, Clone, Debug)]
+struct EvalArgs {
+    /// A HipaaPolicy YAML file or directory (repeatable). Default: the built-in baseline.
+    #[arg(long = "policies", short = 'p')]
+    policies: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    format: CheckFormat,
+    /// Evaluate exemption expiry as of this date (YYYY-MM-DD, UTC). Default: today.
+    #[arg(long)]
+    as_of: Option<Date>,
 }
 
 /// Where AWS is and which accounts and regions to look at.
@@ -460,7 +462,7 @@ fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
             runtime.block_on(serve(opts))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Scan { policies, aws, resync, format, as_of, verbose } => {
+        Command::Scan { eval: EvalArgs { policies, format, as_of }, aws, resync, verbose } => {
             let policies = load_policies(&policies).context("loading policies")?;
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let (items, report) =
@@ -471,13 +473,13 @@ fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
             }
             eprintln!(
                 "scan: {} listed, {} evaluated, {} errors in {:.1} s",
-                report.listed,
-                report.evaluated,
-                report.errors,
+                report.totals.listed,
+                report.totals.evaluated,
+                report.totals.errors,
                 report.duration.as_secs_f64()
             );
             let totals = Totals::of(&items);
-            Ok(if report.errors > 0 {
+            Ok(if report.totals.errors > 0 {
                 ExitCode::from(2)
             } else if totals.count(Status::Fail) > 0 {
                 ExitCode::from(1)
@@ -485,7 +487,7 @@ fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Plan { policies, scan, aws, resync, format, as_of, inputs } => {
+        Command::Plan { eval: EvalArgs { policies, format, as_of }, scan, aws, resync, inputs } => {
             let policies = load_policies(&policies).context("loading policies")?;
             let items = if scan {
                 let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -495,7 +497,10 @@ fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
                     resync.options(None),
                     as_of,
                 ));
-                eprintln!("scan: {} listed, {} evaluated, {} errors", report.listed, report.evaluated, report.errors);
+                eprintln!(
+                    "scan: {} listed, {} evaluated, {} errors",
+                    report.totals.listed, report.totals.evaluated, report.totals.errors
+                );
                 items
             } else {
                 let inputs = read_inputs(&inputs).map_err(|e| anyhow::anyhow!("reading inputs: {e}"))?;

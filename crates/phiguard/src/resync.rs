@@ -46,6 +46,23 @@ impl Default for ResyncOptions {
 /// What one resync did, per resource type and in total.
 #[derive(Debug, Default)]
 pub struct ResyncReport {
+    /// Over all types, plus the accounts that could not be read at all (as errors).
+    pub totals: TypeProgress,
+    pub by_type: BTreeMap<String, TypeProgress>,
+    pub duration: Duration,
+    /// Stopped by shutdown before the end.
+    pub interrupted: bool,
+}
+
+impl ResyncReport {
+    fn add(&mut self, t: &ResourceType, progress: &TypeProgress) {
+        self.totals.add(progress);
+        self.by_type.entry(t.as_str().to_string()).or_default().add(progress);
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TypeProgress {
     pub listed: u64,
     pub evaluated: u64,
     /// Listed, then found gone by the read (or deleted in AWS Config's item).
@@ -56,20 +73,6 @@ pub struct ResyncReport {
     /// Failed listings and reads (retried by the next resync).
     pub errors: u64,
     /// Of `evaluated`, how many came from AWS Config items rather than service reads.
-    pub from_config: u64,
-    pub by_type: BTreeMap<String, TypeProgress>,
-    pub duration: Duration,
-    /// Stopped by shutdown before the end.
-    pub interrupted: bool,
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct TypeProgress {
-    pub listed: u64,
-    pub evaluated: u64,
-    pub gone: u64,
-    pub skipped: u64,
-    pub errors: u64,
     pub from_config: u64,
 }
 
@@ -148,7 +151,7 @@ pub async fn resync(ev: &Evaluator, opts: &ResyncOptions, stop: watch::Receiver<
                 Ok(r) => r,
                 Err(e) => {
                     warn!(error = %e, "resync: account skipped");
-                    report.errors += 1;
+                    report.totals.errors += 1;
                     metrics::counter!("phiguard_resync_resources_total", "outcome" => "error").increment(1);
                     continue;
                 }
@@ -176,13 +179,7 @@ pub async fn resync(ev: &Evaluator, opts: &ResyncOptions, stop: watch::Receiver<
                     errors = progress.errors,
                     "resync: type done"
                 );
-                report.listed += progress.listed;
-                report.evaluated += progress.evaluated;
-                report.gone += progress.gone;
-                report.skipped += progress.skipped;
-                report.errors += progress.errors;
-                report.from_config += progress.from_config;
-                report.by_type.entry(t.as_str().to_string()).or_default().add(&progress);
+                report.add(t, &progress);
             }
         }
     }

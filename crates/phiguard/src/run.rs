@@ -494,12 +494,12 @@ pub async fn serve(
                     shared.prime();
                 }
                 info!(
-                    listed = report.listed,
-                    evaluated = report.evaluated,
-                    from_config = report.from_config,
-                    gone = report.gone,
-                    skipped = report.skipped,
-                    errors = report.errors,
+                    listed = report.totals.listed,
+                    evaluated = report.totals.evaluated,
+                    from_config = report.totals.from_config,
+                    gone = report.totals.gone,
+                    skipped = report.totals.skipped,
+                    errors = report.totals.errors,
                     seconds = report.duration.as_secs_f64(),
                     "resync finished"
                 );

@@ -6,6 +6,7 @@
 
 #[path = "../../phiguard-aws/tests/support/mod.rs"]
 mod support;
+mod tools;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::json;
 use support::Moto;
+use tools::scrape::Scrape;
 
 /// Every decode reject reason and received kind (docs/metrics.md): closed sets, present at 0
 /// from start-up.
@@ -65,83 +67,6 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
     let (head, body) = response.split_once("\r\n\r\n").expect("a complete HTTP response");
     let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status line");
     (status, body.to_string())
-}
-
-/// One sample of the Prometheus text format.
-#[derive(Debug)]
-struct Sample {
-    name: String,
-    labels: BTreeMap<String, String>,
-    value: f64,
-}
-
-fn parse_labels(text: &str) -> BTreeMap<String, String> {
-    let mut labels = BTreeMap::new();
-    let mut rest = text;
-    while let Some((key, after)) = rest.split_once("=\"") {
-        let mut value = String::new();
-        let mut chars = after.char_indices();
-        let mut end = after.len();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\\' => {
-                    if let Some((_, n)) = chars.next() {
-                        value.push(if n == 'n' { '\n' } else { n });
-                    }
-                }
-                '"' => {
-                    end = i + 1;
-                    break;
-                }
-                c => value.push(c),
-            }
-        }
-        labels.insert(key.trim_start_matches(',').trim().to_string(), value);
-        rest = &after[end..];
-    }
-    labels
-}
-
-struct Scrape {
-    samples: Vec<Sample>,
-    /// Family name → type, from `# TYPE` lines.
-    types: BTreeMap<String, String>,
-}
-
-impl Scrape {
-    fn parse(text: &str) -> Scrape {
-        let mut samples = Vec::new();
-        let mut types = BTreeMap::new();
-        for line in text.lines() {
-            if let Some(rest) = line.strip_prefix("# TYPE ") {
-                let (name, kind) = rest.split_once(' ').unwrap();
-                types.insert(name.to_string(), kind.to_string());
-            } else if !line.starts_with('#') && !line.trim().is_empty() {
-                let (series, value) = line.rsplit_once(' ').unwrap();
-                let (name, labels) = match series.split_once('{') {
-                    Some((name, labels)) => (name, parse_labels(labels.trim_end_matches('}'))),
-                    None => (series, BTreeMap::new()),
-                };
-                samples.push(Sample { name: name.to_string(), labels, value: value.parse().unwrap() });
-            }
-        }
-        Scrape { samples, types }
-    }
-
-    /// Sum of the samples of `name` whose labels include `want`.
-    fn value(&self, name: &str, want: &[(&str, &str)]) -> Option<f64> {
-        let matching: Vec<f64> = self
-            .samples
-            .iter()
-            .filter(|s| s.name == name && want.iter().all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v)))
-            .map(|s| s.value)
-            .collect();
-        (!matching.is_empty()).then(|| matching.iter().sum())
-    }
-
-    fn get(&self, name: &str, want: &[(&str, &str)]) -> f64 {
-        self.value(name, want).unwrap_or(0.0)
-    }
 }
 
 fn scrape(port: u16) -> Scrape {

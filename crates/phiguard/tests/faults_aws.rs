@@ -18,6 +18,7 @@
 mod aws_proxy;
 #[path = "../../phiguard-aws/tests/support/mod.rs"]
 mod support;
+mod tools;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpStream;
@@ -31,6 +32,7 @@ use aws_proxy::{Proxy, http};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 use support::{Moto, queue_depth};
+use tools::scrape::Scrape;
 
 const ACCOUNT: &str = "123456789012";
 /// How long the endpoint is gone (issue 7: 30 s).
@@ -253,24 +255,6 @@ fn evaluated(path: &Path, injected: &[Injected]) -> BTreeSet<String> {
         .filter(|e| all.get(&e.event_id).is_some_and(|f| f.contains_key(&(e.resource.clone(), e.rule.to_string()))))
         .map(|e| e.event_id.clone())
         .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Metrics
-
-/// `name{labels} value` lines of a scrape: the sum over samples of `name` whose labels
-/// include every `want` pair.
-fn metric(scrape: &str, name: &str, want: &[(&str, &str)]) -> f64 {
-    scrape
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let (series, value) = l.rsplit_once(' ')?;
-            let (n, labels) = series.split_once('{').unwrap_or((series, ""));
-            (n == name && want.iter().all(|(k, v)| labels.contains(&format!("{k}=\"{v}\""))))
-                .then(|| value.parse::<f64>().ok())?
-        })
-        .sum()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,15 +494,16 @@ async fn aws_outage_throttling_and_5xx_lose_nothing_and_show_in_metrics() {
     // The metrics tell what happened.
     let (status, scrape) = http(op.admin, "GET", "/metrics", "");
     assert_eq!(status, 200);
-    let errors = |want: &[(&str, &str)]| metric(&scrape, "phiguard_aws_api_errors_total", want);
+    let metrics = Scrape::parse(&scrape);
+    let errors = |want: &[(&str, &str)]| metrics.get("phiguard_aws_api_errors_total", want);
     let stats = proxy.stats();
     eprintln!(
         "metrics: errors other {} throttling {} server {}; SDK retries {}; messages retried {}; proxy faults {}",
         errors(&[("class", "other")]),
         errors(&[("class", "throttling")]),
         errors(&[("class", "server")]),
-        metric(&scrape, "phiguard_aws_api_retries_total", &[]),
-        metric(&scrape, "phiguard_messages_retried_total", &[]),
+        metrics.get("phiguard_aws_api_retries_total", &[]),
+        metrics.get("phiguard_messages_retried_total", &[]),
         stats["fault_services"]
     );
     // Each error the proxy injected is one failed attempt the operator counted, in its class,
@@ -543,9 +528,9 @@ async fn aws_outage_throttling_and_5xx_lose_nothing_and_show_in_metrics() {
     assert_eq!(errors(&[("class", "not_found"), ("service", "dynamodb")]), 0.0, "{scrape}");
     // Retries: the SDK's own (after its backoff), and messages left for a later delivery (at
     // least those whose reads all failed in (c)).
-    assert!(metric(&scrape, "phiguard_aws_api_retries_total", &[]) >= 1.0, "{scrape}");
-    assert!(metric(&scrape, "phiguard_messages_retried_total", &[]) >= 1.0, "{scrape}");
-    assert_eq!(metric(&scrape, "phiguard_messages_rejected_total", &[]), 0.0, "good messages are never rejected");
+    assert!(metrics.get("phiguard_aws_api_retries_total", &[]) >= 1.0, "{scrape}");
+    assert!(metrics.get("phiguard_messages_retried_total", &[]) >= 1.0, "{scrape}");
+    assert_eq!(metrics.get("phiguard_messages_rejected_total", &[]), 0.0, "good messages are never rejected");
     eprintln!("total {:.1}s", started.elapsed().as_secs_f64());
     drop(op);
     std::fs::remove_dir_all(&dir).ok();

@@ -15,6 +15,7 @@
 mod support;
 
 mod iam;
+mod tools;
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -26,6 +27,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 use support::Moto;
+use tools::scrape::Scrape;
 
 const BUCKET: &str = "patient-mrn-00123456-records";
 const QUEUE: &str = "mrn-00987654-hl7-feed";
@@ -139,16 +141,6 @@ fn http_get(port: u16, path: &str) -> (u16, String) {
     stream.read_to_string(&mut response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").expect("a complete HTTP response");
     (head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap(), body.to_string())
-}
-
-/// Sum of a counter over the series whose labels contain `label` (`kind="x"`), or all.
-fn metric(scrape: &str, name: &str, label: Option<&str>) -> f64 {
-    scrape
-        .lines()
-        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
-        .filter(|l| label.is_none_or(|want| l.contains(want)))
-        .filter_map(|l| l.rsplit_once(' ').and_then(|(_, v)| v.parse::<f64>().ok()))
-        .sum()
 }
 
 struct Phiguard(Child);
@@ -268,9 +260,9 @@ async fn run(format: &str) -> Run {
         let findings = read_lines(&findings_path);
         let history = read_lines(&history_path);
         let verified = |rule: &str| history.iter().any(|h| h["rule"] == rule && h["outcome"] == "verified");
-        let done = scrape.as_deref().is_some_and(|s| {
-            metric(s, "phiguard_messages_deleted_total", None) >= 4.0
-                && metric(s, "phiguard_messages_rejected_total", None) >= 4.0
+        let done = scrape.as_deref().map(Scrape::parse).is_some_and(|s| {
+            s.get("phiguard_messages_deleted_total", &[]) >= 4.0
+                && s.get("phiguard_messages_rejected_total", &[]) >= 4.0
         }) && logs.contains("resync finished")
             && [BUCKET, QUEUE, TABLE].iter().all(|id| has(&findings, "phi-in-tags", id, "fail"))
             && verified("s3-bucket-default-encryption")
@@ -373,14 +365,10 @@ fn operations_are_scanned(scrape: &str) {
         .filter(|c| !c.op.is_empty())
         .map(|c| (sdks[&c.sdk].metric_service.clone(), iam::pascal(&c.op).to_ascii_lowercase()))
         .collect();
-    let mut observed = BTreeSet::new();
-    for line in scrape.lines().filter(|l| l.starts_with("phiguard_aws_api_calls_total{")) {
-        let label = |k: &str| {
-            let at = line.find(&format!("{k}=\"")).unwrap() + k.len() + 2;
-            line[at..].split('"').next().unwrap().to_string()
-        };
-        observed.insert((label("service"), label("operation").to_ascii_lowercase()));
-    }
+    let observed: BTreeSet<(String, String)> = Scrape::parse(scrape)
+        .matching("phiguard_aws_api_calls_total", &[])
+        .map(|s| (s.labels["service"].clone(), s.labels["operation"].to_ascii_lowercase()))
+        .collect();
     assert!(observed.len() >= 10, "the run made calls of many kinds: {observed:?}");
     let unknown: Vec<_> = observed.difference(&known).collect();
     assert!(unknown.is_empty(), "operations the source scan does not know: {unknown:?}");

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod rds;
+
 use std::sync::Arc;
 use std::time::Duration;
 

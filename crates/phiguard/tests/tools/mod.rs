@@ -1,9 +1,17 @@
-//! The external tools tests and benches run (helm, promtool, ElasticMQ), shared by them.
+//! What tests and benches share: the external tools they run (helm, promtool, ElasticMQ),
+//! filling a queue, and reading a `/metrics` scrape.
 #![allow(dead_code)] // each test binary uses only some of them
 
+pub mod scrape;
+
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use aws_sdk_sqs::error::DisplayErrorContext;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
 fn root() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -59,4 +67,51 @@ pub fn elasticmq_launcher() -> PathBuf {
     assert!(out.status.success(), "scripts/elasticmq.sh install failed");
     let dir = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_string();
     PathBuf::from(dir).join("launch")
+}
+
+/// Send `body(i)` for every `i` in `range` with SendMessageBatch (10 a call) from `senders`
+/// concurrent tasks, and check every message was accepted. Bodies are made as they are sent,
+/// so a large queue is never all in memory at once.
+pub async fn send_all<F>(sqs: &aws_sdk_sqs::Client, url: &str, senders: usize, range: Range<usize>, body: F)
+where
+    F: Fn(usize) -> String + Send + Sync + 'static,
+{
+    let Range { start: from, end: to } = range;
+    let next = Arc::new(Mutex::new(from));
+    let sent = Arc::new(AtomicU64::new(0));
+    let body = Arc::new(body);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..senders {
+        let (sqs, url, next, sent, body) = (sqs.clone(), url.to_string(), next.clone(), sent.clone(), body.clone());
+        tasks.spawn(async move {
+            loop {
+                let start = {
+                    let mut n = next.lock().unwrap();
+                    let s = *n;
+                    *n = (s + 10).min(to);
+                    s
+                };
+                if start >= to {
+                    return;
+                }
+                let entries = (start..(start + 10).min(to))
+                    .map(|i| SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(body(i)).build())
+                    .collect::<Result<Vec<_>, _>>()
+                    .expect("batch entry");
+                let out = sqs
+                    .send_message_batch()
+                    .queue_url(&url)
+                    .set_entries(Some(entries))
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("SendMessageBatch: {}", DisplayErrorContext(e)));
+                assert!(out.failed.is_empty(), "SendMessageBatch failed entries: {:?}", out.failed);
+                sent.fetch_add(out.successful.len() as u64, Ordering::Relaxed);
+            }
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.expect("sender task");
+    }
+    assert_eq!(sent.load(Ordering::Relaxed), to.saturating_sub(from) as u64, "every message should be accepted");
 }
