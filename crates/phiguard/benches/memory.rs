@@ -5,6 +5,11 @@
 //! bench reads the process's `VmRSS`/`VmHWM` from /proc and checks the
 //! `phiguard_noncompliant_resources` gauge on the admin endpoint says exactly half failed.
 //!
+//! `--cluster` runs the same load against the binary in cluster mode instead (`memory/cluster.rs`:
+//! envtest kube-apiserver + etcd, the baseline as a `HipaaPolicy` object, reports, status and
+//! Events written); at each checkpoint it also waits for the policy reports to hold every
+//! resource, reads the memory again, and measures what was written to the API server.
+//!
 //! A second part attributes the memory: in this process, under a counting global allocator,
 //! the same bodies are decoded, evaluated and recorded into the same structures the operator
 //! keeps per resource (`FindingsIndex`, the `RecentIds` dedupe window, the gauge's label
@@ -15,11 +20,19 @@
 //! cargo bench -p phiguard --bench memory                          # N = 100,000; 10k, 50k, 100k
 //! cargo bench -p phiguard --bench memory -- --resources 20000 --checkpoints 5000,20000
 //! cargo bench -p phiguard --bench memory -- --attribution-only    # no queue, no binary
+//! cargo bench -p phiguard --bench memory -- --cluster --process-only
 //! ```
 //!
-//! Environment: `PHIGUARD_ELASTICMQ` (see the pipeline bench), `PHIGUARD_BENCH_RESOURCES`.
+//! Environment: `PHIGUARD_ELASTICMQ` (see the pipeline bench), `PHIGUARD_BENCH_RESOURCES`;
+//! with `--cluster`, `KUBEBUILDER_ASSETS` (docs/envtest.md).
 //! Figures in docs/benchmarks.md.
 
+#[path = "memory/cluster.rs"]
+mod cluster;
+#[path = "../tests/cluster_support/mod.rs"]
+mod cluster_support;
+#[path = "../../phiguard-controller/tests/support/envtest.rs"]
+mod envtest;
 #[path = "../tests/tools/mod.rs"]
 mod tools;
 
@@ -98,6 +111,7 @@ struct Options {
     receivers: usize,
     process: bool,
     attribution: bool,
+    cluster: bool,
 }
 
 impl Options {
@@ -108,6 +122,7 @@ impl Options {
             receivers: 4,
             process: true,
             attribution: true,
+            cluster: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
@@ -120,6 +135,7 @@ impl Options {
                 "--receivers" => o.receivers = value().parse().unwrap_or_else(|_| usage("--receivers")),
                 "--attribution-only" => o.process = false,
                 "--process-only" => o.attribution = false,
+                "--cluster" => o.cluster = true,
                 // What `cargo bench` passes to every bench binary.
                 "--bench" => {}
                 _ => usage(&a),
@@ -139,7 +155,7 @@ impl Options {
 fn usage(bad: &str) -> ! {
     eprintln!(
         "memory bench: bad argument {bad:?}\n\
-         usage: memory [--resources N] [--checkpoints A,B,..] [--receivers R] [--attribution-only | --process-only]"
+         usage: memory [--resources N] [--checkpoints A,B,..] [--receivers R] [--attribution-only | --process-only] [--cluster]"
     );
     std::process::exit(2)
 }
@@ -279,6 +295,9 @@ struct Point {
     hwm: u64,
     noncompliant: f64,
     seconds: f64,
+    /// Cluster mode: once the reports hold every resource (`VmRSS`, `VmHWM`, seconds after
+    /// the queue drained), and what was written.
+    reported: Option<(u64, u64, f64, cluster::Written)>,
 }
 
 async fn process_part(opts: &Options) -> Vec<Point> {
@@ -321,30 +340,43 @@ async fn process_part(opts: &Options) -> Vec<Point> {
         .queue_url
         .expect("queue url");
 
+    let kube = if opts.cluster { Some(cluster::start().await) } else { None };
     let admin = free_port();
     let policy = root().join("deploy/examples/policies/hipaa-baseline.yaml");
     let stderr_log = std::env::temp_dir().join(format!("phiguard-bench-memory-operator-{admin}.log"));
-    let operator = Reaped(
-        Command::new(env!("CARGO_BIN_EXE_phiguard"))
-            .args(["run", "--mode", "file", "--queue-url", &url, "--endpoint-url", &endpoint, "--region", "us-east-1"])
-            .args(["--policies", policy.to_str().expect("utf-8 path"), "--findings", "/dev/null"])
-            .args(["--receivers", &opts.receivers.to_string(), "--resync-interval", "0s"])
-            .args(["--admin-addr", &format!("127.0.0.1:{admin}")])
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&stderr_log).expect("operator log"))
-            .spawn()
-            .expect("start phiguard run"),
-    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_phiguard"));
+    cmd.args(["run", "--queue-url", &url, "--endpoint-url", &endpoint, "--region", "us-east-1"])
+        .args(["--findings", "/dev/null"])
+        .args(["--receivers", &opts.receivers.to_string(), "--resync-interval", "0s"])
+        .args(["--admin-addr", &format!("127.0.0.1:{admin}")])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr_log).expect("operator log"));
+    match &kube {
+        // Production defaults otherwise: 2 s status debounce, OpenReports, 10 Events a minute.
+        Some(k) => cmd
+            .args(["--mode", "cluster", "--identity", "phiguard-bench", "--lease-namespace", "phiguard"])
+            .env("KUBECONFIG", &k.kubeconfig),
+        None => cmd.args(["--mode", "file", "--policies", policy.to_str().expect("utf-8 path")]),
+    };
+    let mut operator = Reaped(cmd.spawn().expect("start phiguard run"));
     let pid = operator.0.id();
     eprintln!("phiguard run: pid {pid}, admin 127.0.0.1:{admin}, log {}", stderr_log.display());
-    // Idle as docs/benchmarks.md measured it: 8 s after the start, queue empty.
+    // Idle as docs/benchmarks.md measured it: 8 s after the start, queue empty. In cluster
+    // mode also after the first status write (lease held, policies listed, index primed).
     tokio::time::sleep(Duration::from_secs(8)).await;
+    if let Some(k) = &kube {
+        let policies = kube::Api::<phiguard_api::HipaaPolicy>::all(k.env.client());
+        cluster_support::eventually("the operator writes the policy's status", Duration::from_secs(60), || async {
+            policies.get(cluster::POLICY).await.ok()?.status.filter(|s| !s.conditions.is_empty()).map(|_| ())
+        })
+        .await;
+    }
     let (r, h) = rss(pid);
-    let mut points = vec![Point { resources: 0, rss: r, hwm: h, noncompliant: 0.0, seconds: 0.0 }];
+    let mut points = vec![Point { resources: 0, rss: r, hwm: h, noncompliant: 0.0, seconds: 0.0, reported: None }];
     eprintln!("0 resources: VmRSS {:.1} MiB, VmHWM {:.1} MiB", r as f64 / MIB, h as f64 / MIB);
 
     let mut done = 0;
@@ -383,11 +415,26 @@ async fn process_part(opts: &Options) -> Vec<Point> {
              {noncompliant} failing in all, {encryption} on default encryption:\n{}",
             metrics.lines().filter(|l| l.starts_with("phiguard_noncompliant_resources")).collect::<Vec<_>>().join("\n")
         );
-        points.push(Point { resources: target, rss: r, hwm: h, noncompliant, seconds });
+        let mut reported = None;
+        if let Some(k) = &kube {
+            let running = || operator.0.try_wait().is_ok_and(|s| s.is_none());
+            let (w, waited) = cluster::converge(&k.env.client(), admin, target, failing, running).await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let (r, h) = rss(pid);
+            eprintln!(
+                "{target} resources, reports complete {waited:.0} s after the queue drained: VmRSS {:.1} MiB, VmHWM {:.1} MiB",
+                r as f64 / MIB,
+                h as f64 / MIB
+            );
+            cluster::print(target, &w);
+            reported = Some((r, h, waited, w));
+        }
+        points.push(Point { resources: target, rss: r, hwm: h, noncompliant, seconds, reported });
         done = target;
     }
     drop(operator);
     drop(server);
+    drop(kube);
     points
 }
 
@@ -535,7 +582,7 @@ fn main() {
         let points = runtime.block_on(process_part(&opts));
         println!("\n| resources tracked | VmRSS MiB | VmHWM MiB | non-compliant (gauge) | s to drain the step |");
         println!("|---|---|---|---|---|");
-        for p in points {
+        for p in &points {
             println!(
                 "| {} | {:.1} | {:.1} | {} | {:.0} |",
                 p.resources,
@@ -544,6 +591,29 @@ fn main() {
                 p.noncompliant,
                 p.seconds
             );
+        }
+        if opts.cluster {
+            println!(
+                "\n| resources | reports complete: VmRSS MiB | VmHWM MiB | s after drain | report objects | \
+                 largest KiB (results) | total MiB | policy object KiB | Events |"
+            );
+            println!("|---|---|---|---|---|---|---|---|---|");
+            for p in &points {
+                if let Some((r, h, s, w)) = &p.reported {
+                    println!(
+                        "| {} | {:.1} | {:.1} | {s:.0} | {} | {:.0} ({}) | {:.1} | {:.1} | {} |",
+                        p.resources,
+                        *r as f64 / MIB,
+                        *h as f64 / MIB,
+                        w.reports,
+                        w.largest as f64 / 1024.0,
+                        w.most_results,
+                        w.total as f64 / MIB,
+                        w.status_bytes as f64 / 1024.0,
+                        w.events
+                    );
+                }
+            }
         }
     }
 }
