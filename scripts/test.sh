@@ -11,6 +11,9 @@ source scripts/cache.sh
 corpus="${PHIGUARD_CORPUS:-../shared/corpus/aws-events}"
 if [ -f "$corpus/MANIFEST.tsv" ]; then
   echo "conformance corpus: $corpus ($(($(wc -l < "$corpus/MANIFEST.tsv") - 1)) payloads)"
+  # Absolute, so both crates' suites read the same corpus whatever their working directory.
+  PHIGUARD_CORPUS="$(cd "$corpus" && pwd)"
+  export PHIGUARD_CORPUS
 else
   echo "conformance corpus not found at $corpus: the conformance suites will skip"
 fi
