@@ -97,19 +97,58 @@ pub fn for_each_report(
     shards: &BTreeMap<Shard, Vec<(&ResourceKey, &Entry)>>,
     mut f: impl FnMut(String, Value),
 ) {
+    for_each_report_lazy(format, owner, shards, |name, _, body| f(name.to_string(), body()));
+}
+
+/// [`for_each_report`] with each body built only on demand, next to a fingerprint of what it
+/// is built from: the writer builds just the reports that changed. Building and hashing every
+/// body each pass took seconds at 100,000 resources, under the findings index's lock, long
+/// enough to starve the runtime and lose the leader lease (docs/benchmarks.md).
+pub fn for_each_report_lazy(
+    format: ReportFormat,
+    owner: &Owner<'_>,
+    shards: &BTreeMap<Shard, Vec<(&ResourceKey, &Entry)>>,
+    mut f: impl FnMut(&str, u64, &dyn Fn() -> Value),
+) {
     for (shard, entries) in shards {
         let parts = partition(entries);
         let count = parts.len();
         for (i, part) in parts.into_iter().enumerate() {
-            let results: Vec<Value> = part.iter().flat_map(|(k, e)| results(owner.name, k, e)).collect();
-            if results.is_empty() {
+            if part.iter().all(|(_, e)| applicable(e) == 0) {
                 continue;
             }
             let name = report_name(owner.name, shard, (count > 1).then_some(i));
-            let object = report_object(format, owner, shard, &name, results);
-            f(name, object);
+            let print = input_fingerprint(format, owner, shard, &name, &part);
+            let body = || {
+                let results = part.iter().flat_map(|(k, e)| results(owner.name, k, e)).collect();
+                report_object(format, owner, shard, &name, results)
+            };
+            f(&name, print, &body);
         }
     }
+}
+
+/// A fingerprint of everything a report body is built from (the same fields, in the same
+/// roles, as `results` and `report_object` read), so a report's change is seen without
+/// building it. SipHash with fixed keys, like [`fingerprint`].
+fn input_fingerprint(
+    format: ReportFormat,
+    owner: &Owner<'_>,
+    shard: &Shard,
+    name: &str,
+    part: &[(&ResourceKey, &Entry)],
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (format == ReportFormat::OpenReports, owner.name, owner.uid, shard, name).hash(&mut h);
+    for (key, e) in part {
+        key.hash(&mut h);
+        for (rule, status, severity) in e.results.iter().filter(|(_, s, _)| *s != Status::NotApplicable) {
+            let since = e.failing.iter().find(|f| f.rule == *rule).map_or(e.changed, |f| f.since);
+            (rule, result_word(*status), severity.as_str(), since.as_second()).hash(&mut h);
+        }
+    }
+    h.finish()
 }
 
 /// A fingerprint of a report body (its JSON text, keys sorted), to skip rewriting an unchanged

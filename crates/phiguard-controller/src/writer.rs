@@ -15,7 +15,7 @@ use tracing::{debug, info, warn};
 
 use crate::events::EventConfig;
 use crate::policies::Shared;
-use crate::reports::{MANAGED_BY, Owner, POLICY_ANNOTATION, ReportFormat, fingerprint, for_each_report};
+use crate::reports::{MANAGED_BY, Owner, POLICY_ANNOTATION, ReportFormat, for_each_report_lazy};
 use crate::status::{Compiled, FIELD_MANAGER, add_remediation, apply_body, build_status};
 
 #[derive(Debug, Default)]
@@ -61,9 +61,9 @@ fn count(kind: &'static str, outcome: &'static str) {
 /// What the report writer remembers between ticks.
 #[derive(Default)]
 pub struct ReportState {
-    /// Report name → (policy, fingerprint of the body last applied; `None` when only listed
-    /// at start). A fingerprint, not the body: the bodies of 100,000 resources' reports
-    /// would take over 1 GB.
+    /// Report name → (policy, fingerprint of what the body last applied was built from; `None`
+    /// when only listed at start). A fingerprint, not the body: the bodies of 100,000
+    /// resources' reports would take over 1 GB.
     written: BTreeMap<String, (String, Option<u64>)>,
     /// Policies whose reports are not yet in line with the index.
     dirty: BTreeSet<String>,
@@ -244,17 +244,18 @@ pub async fn flush_reports(
         if let Some((true, uid)) = &valid {
             let index = shared.index.lock().unwrap_or_else(|e| e.into_inner());
             let owner = Owner { name: &policy, uid: uid.as_deref() };
-            for_each_report(format, &owner, &index.shards(&policy), |name, body| {
-                let print = fingerprint(&body);
-                if state.written.get(&name).is_none_or(|(_, f)| *f != Some(print)) {
+            // Only changed reports are built: the lock is held for a hash of the index, not for
+            // building every object of the policy.
+            for_each_report_lazy(format, &owner, &index.shards(&policy), |name, print, body| {
+                if state.written.get(name).is_none_or(|(_, f)| *f != Some(print)) {
                     if changed.len() < MAX_REPORTS_PER_FLUSH {
                         // Serialising a `Value` cannot fail.
-                        changed.push((name.clone(), serde_json::to_vec(&body).unwrap_or_default(), print));
+                        changed.push((name.to_string(), serde_json::to_vec(&body()).unwrap_or_default(), print));
                     } else {
                         more = true;
                     }
                 }
-                desired.insert(name);
+                desired.insert(name.to_string());
             });
         }
         let mut ok = true;

@@ -7,7 +7,8 @@ use phiguard_api::policy::Severity;
 use phiguard_controller::events::{EventBudget, Notice, RemediationOutcome, notices, render};
 use phiguard_controller::index::{Entry, Failing, FindingsIndex, ResourceKey, Shard, Transition};
 use phiguard_controller::reports::{
-    MAX_RESULTS_PER_REPORT, Owner, ReportFormat, build_reports, fingerprint, for_each_report, report_name,
+    MAX_RESULTS_PER_REPORT, Owner, ReportFormat, build_reports, fingerprint, for_each_report, for_each_report_lazy,
+    report_name,
 };
 use phiguard_rules::Status;
 
@@ -168,6 +169,71 @@ fn one_at_a_time_gives_the_same_reports_and_fingerprints_follow_changes() {
         assert_eq!(before[name] == fingerprint(body), all[name] == *body, "{name}: fingerprint and body disagree");
     }
     assert_eq!(after.iter().filter(|(n, b)| before[*n] != fingerprint(b)).count(), 1, "one part changed");
+}
+
+/// The writer decides from the input fingerprint alone whether to build a report: it must
+/// change exactly when the body would (a missed change would leave a stale report forever).
+#[test]
+fn input_fingerprints_change_exactly_when_bodies_do() {
+    let keys: Vec<ResourceKey> = (0..2_000).map(key).collect();
+    let base = failing_entry(t("2026-11-29T10:00:00Z"));
+    // One resource fixed: its rule passes, dated by `changed`.
+    let mut fixed = base.clone();
+    fixed.failing.retain(|f| f.rule != S3_RULES[0]);
+    fixed.results[0].1 = Status::Pass;
+    let mut fixed_later = fixed.clone();
+    fixed_later.changed = t("2026-11-29T11:00:00Z");
+    let mut not_applicable = base.clone();
+    not_applicable.results[5].1 = Status::NotApplicable;
+    not_applicable.failing.retain(|f| f.rule != S3_RULES[5]);
+    let mut downgraded = base.clone();
+    downgraded.results[1].2 = Severity::Low;
+
+    type Reports = BTreeMap<String, (u64, serde_json::Value)>;
+    let lazy = |owner: &Owner<'_>, n: usize, odd_one: &Entry| -> Reports {
+        let entries = keys.iter().take(n).enumerate().map(|(i, k)| (k, if i == 7 { odd_one } else { &base })).collect();
+        let mut out = BTreeMap::new();
+        for_each_report_lazy(
+            ReportFormat::OpenReports,
+            owner,
+            &BTreeMap::from([(shard(), entries)]),
+            |name, print, body| {
+                out.insert(name.to_string(), (print, body()));
+            },
+        );
+        out
+    };
+    let owner = Owner { name: "p", uid: Some("u-1") };
+    let reference = lazy(&owner, 2_000, &base);
+    let entries = keys.iter().map(|k| (k, &base)).collect();
+    let built = build_reports(ReportFormat::OpenReports, &owner, &BTreeMap::from([(shard(), entries)]));
+    assert_eq!(reference.iter().map(|(n, (_, b))| (n.clone(), b.clone())).collect::<BTreeMap<_, _>>(), built);
+
+    let variants = [
+        ("one resource fewer", lazy(&owner, 1_999, &base)),
+        ("a rule fixed", lazy(&owner, 2_000, &fixed)),
+        ("the fix re-dated", lazy(&owner, 2_000, &fixed_later)),
+        ("a result not applicable", lazy(&owner, 2_000, &not_applicable)),
+        ("a severity changed", lazy(&owner, 2_000, &downgraded)),
+        ("another owner uid", lazy(&Owner { name: "p", uid: Some("u-2") }, 2_000, &base)),
+        ("the same again", lazy(&owner, 2_000, &base)),
+    ];
+    for (what, variant) in &variants {
+        let mut differing = 0;
+        for (name, (print, body)) in variant {
+            let (ref_print, ref_body) = &reference[name];
+            assert_eq!(print == ref_print, body == ref_body, "{what}: {name}: fingerprint and body disagree");
+            differing += usize::from(body != ref_body);
+        }
+        match *what {
+            "the same again" => assert_eq!(differing, 0, "{what}"),
+            "another owner uid" => assert_eq!(differing, variant.len(), "{what}"),
+            _ => assert_eq!(differing, 1, "{what}: one part changed"),
+        }
+    }
+    // `fixed` vs `fixed_later` differ only in `changed`: the body carries it, so must the print.
+    let (a, b) = (&variants[1].1, &variants[2].1);
+    assert!(a.iter().any(|(n, (p, _))| b[n].0 != *p), "a re-dated pass changes the fingerprint");
 }
 
 #[test]
