@@ -61,8 +61,8 @@ fn key(r: &Resource) -> ResourceKey {
 #[cfg(test)]
 mod tests {
     use phiguard_events::{ChangeRecord, EnvelopeKind, ResourceRef};
-    use phiguard_rules::model::{Encryption, Model, S3Bucket, StateSource};
-    use phiguard_rules::{CompiledPolicy, ResourceType, Status};
+    use phiguard_rules::model::{Encryption, Model, ResourceType, S3Bucket, StateSource};
+    use phiguard_rules::{CompiledPolicy, Status};
 
     use super::*;
     use crate::check::check_record;
