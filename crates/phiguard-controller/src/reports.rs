@@ -144,8 +144,7 @@ fn input_fingerprint(
     for (key, e) in part {
         key.hash(&mut h);
         for (rule, status, severity) in e.results.iter().filter(|(_, s, _)| *s != Status::NotApplicable) {
-            let since = e.failing.iter().find(|f| f.rule == *rule).map_or(e.changed, |f| f.since);
-            (rule, result_word(*status), severity.as_str(), since.as_second()).hash(&mut h);
+            (rule, result_word(*status), severity.as_str(), since(e, rule).as_second()).hash(&mut h);
         }
     }
     h.finish()
@@ -219,15 +218,18 @@ fn result_word(s: Status) -> &'static str {
     }
 }
 
+/// A failure is dated from when it was first seen; other results from when the resource's
+/// results last changed. Read by the body and its input fingerprint alike.
+fn since(e: &Entry, rule: &str) -> jiff::Timestamp {
+    e.failing.iter().find(|f| f.rule == rule).map_or(e.changed, |f| f.since)
+}
+
 fn results(policy: &str, key: &ResourceKey, e: &Entry) -> Vec<Value> {
     e.results
         .iter()
         .filter(|(_, s, _)| *s != Status::NotApplicable)
         .map(|(rule, status, severity)| {
             let catalogued = phiguard_rules::catalogue::rule(rule);
-            // A failure is dated from when it was first seen; other results from when the
-            // resource's results last changed.
-            let since = e.failing.iter().find(|f| f.rule == *rule).map_or(e.changed, |f| f.since);
             let mut properties = serde_json::Map::new();
             properties.insert("resourceArn".into(), key.id.clone().into());
             properties.insert("resourceType".into(), key.resource_type.clone().into());
@@ -244,7 +246,7 @@ fn results(policy: &str, key: &ResourceKey, e: &Entry) -> Vec<Value> {
                 "result": result_word(*status),
                 "severity": severity.as_str(),
                 "scored": true,
-                "timestamp": {"seconds": since.as_second(), "nanos": 0},
+                "timestamp": {"seconds": since(e, rule).as_second(), "nanos": 0},
                 "properties": properties,
             });
             if let Some(c) = catalogued {
