@@ -46,10 +46,11 @@ impl Default for WriterConfig {
     }
 }
 
-/// Report objects written per policy and pass: bounds what a pass holds (an object holds at
-/// most 1,000 results, under 512 KB as JSON text). A first write takes one pass, one
-/// `debounce` apart, per 64 objects of the policy.
-const MAX_REPORTS_PER_FLUSH: usize = 64;
+/// JSON text of changed reports a pass keeps for writing, per policy (always at least one
+/// object, which holds at most 1,000 results, under 512 KB): what a pass holds at once is
+/// bounded by bytes, not by a count of objects of any size. While reports are still due the
+/// writer passes again without waiting for `debounce`, so a first write is not slowed by it.
+pub const MAX_REPORT_BYTES_PER_FLUSH: usize = 2 << 20;
 
 /// How long reports pause after the API server said their CRD is not installed.
 const REPORTS_UNAVAILABLE_PAUSE: Duration = Duration::from_secs(60);
@@ -75,6 +76,13 @@ pub struct ReportState {
     missing_logged: bool,
 }
 
+impl ReportState {
+    /// `policy`'s reports are due: its findings changed (what a status pass hands on).
+    pub fn due(&mut self, policy: String) {
+        self.dirty.insert(policy);
+    }
+}
+
 /// Write the status of every policy whose findings or compile result changed, every
 /// `debounce`, until `stop` turns true (then once more, so the last findings are published).
 pub async fn run(
@@ -92,15 +100,19 @@ pub async fn run(
     let reports_api = config.reports.map(|f| Api::<DynamicObject>::all_with(client.clone(), &f.api_resource()));
     let mut written: BTreeMap<String, HipaaPolicyStatus> = BTreeMap::new();
     let mut reports = ReportState::default();
+    let mut backlog = false;
     loop {
+        // A backlog of reports is written at the API server's pace; status still goes first
+        // every pass, so new findings are not held behind a first write of many reports.
+        let wait = if backlog { Duration::ZERO } else { config.debounce };
         let stopping = tokio::select! {
             _ = stop.wait_for(|s| *s) => true,
-            () = tokio::time::sleep(config.debounce) => false,
+            () = tokio::time::sleep(wait) => false,
         };
         let dirty = flush(&api, &shared, &config, &stats, &mut written).await;
         if let (Some(format), Some(reports_api)) = (config.reports, &reports_api) {
-            reports.dirty.extend(dirty);
-            flush_reports(reports_api, format, &shared, &config, &mut reports).await;
+            dirty.into_iter().for_each(|p| reports.due(p));
+            backlog = flush_reports(reports_api, format, &shared, &config, &mut reports).await;
         }
         if stopping {
             if let Some(events) = events {
@@ -191,16 +203,19 @@ fn classify(e: &kube::Error) -> ReportError {
 }
 
 /// One pass over the policies whose reports are due: apply changed reports, delete those whose
-/// shard emptied, and (after a restart) those of policies that are gone.
+/// shard emptied, and (after a restart) those of policies that are gone. Returns true when
+/// the pass wrote and changed reports were left for the next one (the byte bound), so the
+/// caller may pass again at once; false when nothing is left or a write failed (retried after
+/// `debounce`).
 pub async fn flush_reports(
     api: &Api<DynamicObject>,
     format: ReportFormat,
     shared: &Shared,
     config: &WriterConfig,
     state: &mut ReportState,
-) {
+) -> bool {
     if state.paused_until.is_some_and(|t| tokio::time::Instant::now() < t) {
-        return;
+        return false;
     }
     if !state.listed {
         let params = ListParams::default().labels(&format!("{}={}", MANAGED_BY.0, MANAGED_BY.1));
@@ -215,8 +230,14 @@ pub async fn flush_reports(
                 }
                 state.listed = true;
             }
-            Ok(Err(e)) => return report_failed(state, "list", &e),
-            Err(_) => return count("report", "timeout"),
+            Ok(Err(e)) => {
+                report_failed(state, "list", &e);
+                return false;
+            }
+            Err(_) => {
+                count("report", "timeout");
+                return false;
+            }
         }
     }
     let known: BTreeSet<String> = shared.states.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
@@ -226,6 +247,7 @@ pub async fn flush_reports(
     }
     let primed = shared.is_primed();
     let due: Vec<String> = state.dirty.iter().cloned().collect();
+    let mut again = false;
     for policy in due {
         let valid = {
             let states = shared.states.lock().unwrap_or_else(|e| e.into_inner());
@@ -235,11 +257,12 @@ pub async fn flush_reports(
             continue;
         }
         // Reports are built one object at a time under the index lock; only changed ones are
-        // kept for writing, as JSON text (a sixth of a `Value`'s size), at most
-        // `MAX_REPORTS_PER_FLUSH` a pass (the rest next pass): the writer never holds a whole
-        // policy's reports at once.
+        // kept for writing, as JSON text (a sixth of a `Value`'s size), up to
+        // `MAX_REPORT_BYTES_PER_FLUSH` a pass (the rest next pass): the writer never holds a
+        // whole policy's reports at once.
         let mut desired: BTreeSet<String> = BTreeSet::new();
         let mut changed: Vec<(String, Vec<u8>, u64)> = Vec::new();
+        let mut kept = 0;
         let mut more = false;
         if let Some((true, uid)) = &valid {
             let index = shared.index.lock().unwrap_or_else(|e| e.into_inner());
@@ -248,9 +271,11 @@ pub async fn flush_reports(
             // building every object of the policy.
             for_each_report_lazy(format, &owner, &index.shards(&policy), |name, print, body| {
                 if state.written.get(name).is_none_or(|(_, f)| *f != Some(print)) {
-                    if changed.len() < MAX_REPORTS_PER_FLUSH {
+                    if kept < MAX_REPORT_BYTES_PER_FLUSH {
                         // Serialising a `Value` cannot fail.
-                        changed.push((name.to_string(), serde_json::to_vec(&body()).unwrap_or_default(), print));
+                        let text = serde_json::to_vec(&body()).unwrap_or_default();
+                        kept += text.len();
+                        changed.push((name.to_string(), text, print));
                     } else {
                         more = true;
                     }
@@ -259,13 +284,9 @@ pub async fn flush_reports(
             });
         }
         let mut ok = true;
-        for (name, text, print) in changed {
-            // Parsing back what was just serialised cannot fail.
-            let body: serde_json::Value = serde_json::from_slice(&text).unwrap_or_default();
-            drop(text);
-            let params = PatchParams::apply(crate::status::FIELD_MANAGER).force();
-            match tokio::time::timeout(config.timeout, api.patch(&name, &params, &Patch::Apply(&body))).await {
-                Ok(Ok(_)) => {
+        for (name, body, print) in changed {
+            match tokio::time::timeout(config.timeout, apply_text(api, &name, body)).await {
+                Ok(Ok(())) => {
                     count("report", "ok");
                     state.missing_logged = false;
                     state.written.insert(name, (policy.clone(), Some(print)));
@@ -274,7 +295,7 @@ pub async fn flush_reports(
                     ok = false;
                     report_failed(state, "apply", &e);
                     if state.paused_until.is_some() {
-                        return;
+                        return false;
                     }
                 }
                 Err(_) => {
@@ -313,7 +334,25 @@ pub async fn flush_reports(
             state.dirty.remove(&policy);
             debug!(policy, reports = desired.len(), "reports written");
         }
+        again |= ok && more;
     }
+    again
+}
+
+/// Server-side apply of a report from its JSON text: the text is sent as it is, and the
+/// answer (the whole object again, with `managedFields`) is read as text and dropped instead
+/// of being parsed into an object: a report is up to ~260 KiB of text and several times that
+/// as a `Value`.
+async fn apply_text(api: &Api<DynamicObject>, name: &str, body: Vec<u8>) -> Result<(), kube::Error> {
+    let params = PatchParams::apply(crate::status::FIELD_MANAGER).force();
+    // kube builds the path, the query (field manager, force) and the content type; the body
+    // is then swapped for the text already serialised.
+    let mut request = kube::core::Request::new(api.resource_url())
+        .patch(name, &params, &Patch::Apply(()))
+        .map_err(kube::Error::BuildRequest)?
+        .map(|_| body);
+    request.extensions_mut().insert("patch");
+    api.clone().into_client().request_text(request).await.map(drop)
 }
 
 fn report_failed(state: &mut ReportState, op: &str, e: &kube::Error) {
