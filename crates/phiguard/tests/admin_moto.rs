@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::json;
 use support::Moto;
+use tools::cloudtrail::CloudTrail;
 use tools::scrape::Scrape;
 
 /// Every decode reject reason and received kind (docs/metrics.md): closed sets, present at 0
@@ -88,25 +89,6 @@ fn scrape_until(port: u16, limit: Duration, what: &str, done: impl Fn(&Scrape) -
     }
 }
 
-fn cloudtrail(source: &str, event_name: &str, id: &str, request: serde_json::Value) -> String {
-    json!({
-        "version": "0", "id": format!("eb-{id}"), "detail-type": "AWS API Call via CloudTrail",
-        "source": format!("aws.{source}"), "account": "123456789012", "time": "2026-11-28T12:00:00Z",
-        "region": "us-east-1", "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z",
-            "eventSource": format!("{source}.amazonaws.com"), "eventName": event_name, "awsRegion": "us-east-1",
-            "sourceIPAddress": "198.51.100.8",
-            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ci/deploy",
-                             "accountId": "123456789012"},
-            "requestParameters": request, "responseElements": null, "eventID": format!("ct-{id}"),
-            "readOnly": false, "eventType": "AwsApiCall", "managementEvent": true,
-            "recipientAccountId": "123456789012"
-        }
-    })
-    .to_string()
-}
-
 struct Phiguard(Child);
 
 impl Drop for Phiguard {
@@ -155,8 +137,8 @@ async fn admin_port_serves_metrics_health_and_log_level() {
     };
     // Good: a bucket change (read live: no TLS-only policy, so that rule fails) and a trail
     // stopped (an audit-trail change; the trail does not exist, so it reads as gone).
-    send(cloudtrail("s3", "PutBucketPolicy", "1", json!({"bucketName": bucket}))).await;
-    send(cloudtrail("cloudtrail", "StopLogging", "2", json!({"name": trail}))).await;
+    send(CloudTrail::new("s3", "PutBucketPolicy", "1", json!({"bucketName": bucket})).to_string()).await;
+    send(CloudTrail::new("cloudtrail", "StopLogging", "2", json!({"name": trail})).to_string()).await;
     // Malformed: not JSON, and JSON that is no envelope PhiGuard consumes.
     send("this is not json".into()).await;
     send(json!({"hello": "world"}).to_string()).await;
@@ -265,7 +247,7 @@ async fn admin_port_serves_metrics_health_and_log_level() {
         "Action": "s3:*", "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
     s3.put_bucket_policy().bucket(bucket).policy(tls_only.to_string()).send().await.unwrap();
-    send(cloudtrail("s3", "PutBucketPolicy", "3", json!({"bucketName": bucket}))).await;
+    send(CloudTrail::new("s3", "PutBucketPolicy", "3", json!({"bucketName": bucket})).to_string()).await;
     let s = scrape_until(port, Duration::from_secs(60), "the fix evaluated", |s| {
         s.get("phiguard_evaluations_total", &[("rule", "s3-bucket-tls-only"), ("result", "pass")]) >= 1.0
     });

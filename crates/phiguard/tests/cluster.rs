@@ -3,41 +3,20 @@
 
 #[path = "../../phiguard-aws/tests/support/mod.rs"]
 mod aws;
+mod cluster_support;
 #[path = "../../phiguard-controller/tests/support/envtest.rs"]
 mod envtest;
+mod tools;
 
 use std::time::Duration;
 
+use cluster_support::{bucket_event, policy};
 use kube::Api;
 use kube::api::PostParams;
 use phiguard_api::HipaaPolicy;
 use phiguard_cli::run::{AwsOptions, ClusterOptions, RunOptions, serve};
 use phiguard_controller::writer::WriterConfig;
 use serde_json::json;
-
-fn policy(name: &str, spec: serde_json::Value) -> HipaaPolicy {
-    serde_json::from_value(json!({
-        "apiVersion": "phiguard.io/v1alpha1", "kind": "HipaaPolicy",
-        "metadata": {"name": name}, "spec": spec
-    }))
-    .unwrap()
-}
-
-fn event(bucket: &str, id: &str) -> String {
-    json!({
-        "version": "0", "id": id, "detail-type": "AWS API Call via CloudTrail",
-        "source": "aws.s3", "account": "123456789012", "time": "2026-11-28T12:00:00Z", "region": "us-east-1",
-        "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z", "eventSource": "s3.amazonaws.com",
-            "eventName": "PutBucketEncryption", "awsRegion": "us-east-1",
-            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ci/deploy", "accountId": "123456789012"},
-            "requestParameters": {"bucketName": bucket}, "responseElements": null,
-            "eventID": id, "readOnly": false, "eventType": "AwsApiCall", "recipientAccountId": "123456789012"
-        }
-    })
-    .to_string()
-}
 
 async fn run_until_idle(moto: &aws::Moto, queue_url: &str, client: kube::Client) {
     let opts = RunOptions {
@@ -90,7 +69,7 @@ async fn findings_reach_policy_status_and_clear_when_fixed() {
     let sqs = moto.sqs().await;
     s3.create_bucket().bucket("oncology-scans").send().await.unwrap();
     let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
-    sqs.send_message().queue_url(&url).message_body(event("oncology-scans", "e-1")).send().await.unwrap();
+    sqs.send_message().queue_url(&url).message_body(bucket_event("oncology-scans", "e-1")).send().await.unwrap();
     run_until_idle(&moto, &url, env.client()).await;
 
     let p = policies.get("phi-buckets").await.unwrap();
@@ -130,7 +109,7 @@ async fn findings_reach_policy_status_and_clear_when_fixed() {
         "Resource": ["arn:aws:s3:::oncology-scans", "arn:aws:s3:::oncology-scans/*"],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
     s3.put_bucket_policy().bucket("oncology-scans").policy(tls.to_string()).send().await.unwrap();
-    sqs.send_message().queue_url(&url).message_body(event("oncology-scans", "e-2")).send().await.unwrap();
+    sqs.send_message().queue_url(&url).message_body(bucket_event("oncology-scans", "e-2")).send().await.unwrap();
     let ready_since = condition(&p, "Ready").last_transition_time.clone();
     run_until_idle(&moto, &url, env.client()).await;
 

@@ -7,6 +7,7 @@ mod aws;
 mod cluster_support;
 #[path = "../../phiguard-controller/tests/support/envtest.rs"]
 mod envtest;
+mod tools;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

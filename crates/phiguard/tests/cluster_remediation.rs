@@ -10,6 +10,7 @@ mod aws;
 mod cluster_support;
 #[path = "../../phiguard-controller/tests/support/envtest.rs"]
 mod envtest;
+mod tools;
 
 use std::time::Duration;
 

@@ -32,9 +32,9 @@ use aws_proxy::{Proxy, http};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 use support::{Moto, queue_depth};
+use tools::cloudtrail::CloudTrail;
 use tools::scrape::Scrape;
 
-const ACCOUNT: &str = "123456789012";
 /// How long the endpoint is gone (issue 7: 30 s).
 const OUTAGE: Duration = Duration::from_secs(30);
 /// How long each error phase lasts.
@@ -93,25 +93,6 @@ struct Injected {
     body: String,
 }
 
-fn cloudtrail(source: &str, event_name: &str, id: &str, request: Value) -> String {
-    json!({
-        "version": "0", "id": format!("eb-{id}"), "detail-type": "AWS API Call via CloudTrail",
-        "source": format!("aws.{source}"), "account": ACCOUNT, "time": "2026-11-28T12:00:00Z",
-        "region": "us-east-1", "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z",
-            "eventSource": format!("{source}.amazonaws.com"), "eventName": event_name, "awsRegion": "us-east-1",
-            "sourceIPAddress": "198.51.100.8",
-            "userIdentity": {"type": "AssumedRole", "arn": format!("arn:aws:sts::{ACCOUNT}:assumed-role/ci/deploy"),
-                             "accountId": ACCOUNT},
-            "requestParameters": request, "responseElements": null, "eventID": format!("ct-{id}"),
-            "readOnly": false, "eventType": "AwsApiCall", "managementEvent": true,
-            "recipientAccountId": ACCOUNT
-        }
-    })
-    .to_string()
-}
-
 struct Estate {
     s3: aws_sdk_s3::Client,
     sns: aws_sdk_sns::Client,
@@ -132,7 +113,7 @@ impl Estate {
             }
             let id = format!("b{b}-s3-{i}");
             out.push(Injected {
-                body: cloudtrail("s3", "PutBucketTagging", &id, json!({"bucketName": name})),
+                body: CloudTrail::new("s3", "PutBucketTagging", &id, json!({"bucketName": name})).to_string(),
                 event_id: id,
                 resource: name,
                 rule: "s3-bucket-default-encryption",
@@ -148,12 +129,13 @@ impl Estate {
             let arn = create.send().await.unwrap().topic_arn.unwrap();
             let id = format!("b{b}-sns-{i}");
             out.push(Injected {
-                body: cloudtrail(
+                body: CloudTrail::new(
                     "sns",
                     "SetTopicAttributes",
                     &id,
                     json!({"topicArn": arn, "attributeName": "DisplayName", "attributeValue": "ward"}),
-                ),
+                )
+                .to_string(),
                 event_id: id,
                 resource: arn,
                 rule: "sns-topic-encrypted",
@@ -198,7 +180,7 @@ impl Estate {
             }
             let id = format!("b{b}-ddb-{i}");
             out.push(Injected {
-                body: cloudtrail("dynamodb", "UpdateTable", &id, json!({"tableName": name})),
+                body: CloudTrail::new("dynamodb", "UpdateTable", &id, json!({"tableName": name})).to_string(),
                 event_id: id,
                 resource: name,
                 rule: "dynamodb-point-in-time-recovery",

@@ -3,33 +3,18 @@
 
 #[path = "../../phiguard-aws/tests/support/mod.rs"]
 mod support;
+mod tools;
 
 use std::process::Command;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 use support::Moto;
+use tools::cloudtrail::CloudTrail;
 
-/// An EventBridge "AWS API Call via CloudTrail" event, as it lands on the queue.
-fn cloudtrail_event(event_name: &str, bucket: &str) -> String {
-    cloudtrail_event_by(event_name, bucket, "arn:aws:sts::123456789012:assumed-role/ci/deploy")
-}
-
-fn cloudtrail_event_by(event_name: &str, bucket: &str, caller: &str) -> String {
-    json!({
-        "version": "0", "id": format!("eb-{event_name}-{bucket}"), "detail-type": "AWS API Call via CloudTrail",
-        "source": "aws.s3", "account": "123456789012", "time": "2026-11-28T12:00:00Z", "region": "us-east-1",
-        "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z", "eventSource": "s3.amazonaws.com",
-            "eventName": event_name, "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.8",
-            "userIdentity": {"type": "AssumedRole", "arn": caller, "accountId": "123456789012"},
-            "requestParameters": {"bucketName": bucket, "Host": format!("{bucket}.s3.amazonaws.com")},
-            "responseElements": null, "eventID": format!("ct-{event_name}-{bucket}"), "readOnly": false,
-            "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "123456789012"
-        }
-    })
-    .to_string()
+/// A bucket call as CloudTrail logs it, its ids made of the event name and the bucket.
+fn bucket_event(event_name: &str, bucket: &str) -> CloudTrail {
+    CloudTrail::s3(event_name, bucket, &format!("{event_name}-{bucket}")).with_host()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,7 +30,7 @@ async fn events_become_findings_from_live_reads() {
     for _ in 0..2 {
         sqs.send_message()
             .queue_url(&url)
-            .message_body(cloudtrail_event("PutBucketPolicy", "pathology-slides"))
+            .message_body(bucket_event("PutBucketPolicy", "pathology-slides").to_string())
             .send()
             .await
             .unwrap();
@@ -53,18 +38,18 @@ async fn events_become_findings_from_live_reads() {
     // A bucket deleted before PhiGuard looked: its findings are cleared, not guessed.
     sqs.send_message()
         .queue_url(&url)
-        .message_body(cloudtrail_event("PutBucketTagging", "already-gone"))
+        .message_body(bucket_event("PutBucketTagging", "already-gone").to_string())
         .send()
         .await
         .unwrap();
     // PhiGuard's own change (its remediation role): ignored, so it cannot re-trigger itself.
     sqs.send_message()
         .queue_url(&url)
-        .message_body(cloudtrail_event_by(
-            "PutBucketEncryption",
-            "pathology-slides",
-            "arn:aws:sts::123456789012:assumed-role/phiguard-remediator/session-1",
-        ))
+        .message_body(
+            bucket_event("PutBucketEncryption", "pathology-slides")
+                .caller("arn:aws:sts::123456789012:assumed-role/phiguard-remediator/session-1")
+                .to_string(),
+        )
         .send()
         .await
         .unwrap();
@@ -160,7 +145,8 @@ async fn setup_wires_eventbridge_to_run() {
 
     // AWS would emit this when someone changes the bucket; here the test plays CloudTrail.
     moto.s3().await.create_bucket().bucket("genomics-vcf").send().await.unwrap();
-    let event: Value = serde_json::from_str(&cloudtrail_event("DeleteBucketEncryption", "genomics-vcf")).unwrap();
+    let event: Value =
+        serde_json::from_str(&bucket_event("DeleteBucketEncryption", "genomics-vcf").to_string()).unwrap();
     let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
         .source("aws.s3")
         .detail_type("AWS API Call via CloudTrail")
@@ -199,7 +185,7 @@ async fn a_just_created_resource_that_cannot_be_read_yet_is_unknown_and_retried(
     let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
     // An event from a moment ago about a bucket S3 does not show yet (eventual consistency).
     let now = jiff::Timestamp::now().to_string();
-    let event = cloudtrail_event("CreateBucket", "radiology-new").replace("2026-11-28T12:00:00Z", &now);
+    let event = bucket_event("CreateBucket", "radiology-new").to_string().replace("2026-11-28T12:00:00Z", &now);
     sqs.send_message().queue_url(&url).message_body(event).send().await.unwrap();
 
     let findings = std::env::temp_dir().join(format!("phiguard-young-{}.jsonl", std::process::id()));
@@ -312,18 +298,14 @@ async fn a_tag_change_is_read_live_and_a_phi_looking_value_is_found() {
     let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
     let intake = sqs.create_queue().queue_name("lab-intake").send().await.unwrap().queue_url.unwrap();
     sqs.tag_queue().queue_url(&intake).tags("contact", "Jane Roe SSN 078-05-1120").send().await.unwrap();
-    let tagged = json!({
-        "version": "0", "id": "eb-tag-1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.sqs",
-        "account": "123456789012", "time": "2026-11-28T12:02:00Z", "region": "us-east-1", "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:02:00Z", "eventSource": "sqs.amazonaws.com",
-            "eventName": "TagQueue", "awsRegion": "us-east-1",
-            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ci/deploy", "accountId": "123456789012"},
-            "requestParameters": {"queueUrl": intake, "tags": {"contact": "HIDDEN_DUE_TO_SECURITY_REASONS"}},
-            "responseElements": null, "eventID": "ct-tag-1", "readOnly": false, "eventType": "AwsApiCall",
-            "managementEvent": true, "recipientAccountId": "123456789012"
-        }
-    });
+    let tagged = CloudTrail::new(
+        "sqs",
+        "TagQueue",
+        "tag-1",
+        json!({"queueUrl": intake, "tags": {"contact": "HIDDEN_DUE_TO_SECURITY_REASONS"}}),
+    )
+    .at("2026-11-28T12:02:00Z")
+    .without_source_ip();
     sqs.send_message().queue_url(&url).message_body(tagged.to_string()).send().await.unwrap();
 
     let findings = std::env::temp_dir().join(format!("phiguard-run-tags-{}.jsonl", std::process::id()));
@@ -349,21 +331,9 @@ async fn a_tag_change_is_read_live_and_a_phi_looking_value_is_found() {
     std::fs::remove_file(&findings).ok();
 }
 
-/// An EventBridge "AWS API Call via CloudTrail" event for a tag change, as it lands on the queue.
+/// A tag change, a minute after the other events.
 fn tag_event(id: &str, source: &str, event_name: &str, request: Value) -> String {
-    json!({
-        "version": "0", "id": format!("eb-{id}"), "detail-type": "AWS API Call via CloudTrail",
-        "source": format!("aws.{}", source.split('.').next().unwrap_or_default()),
-        "account": "123456789012", "time": "2026-11-28T12:03:00Z", "region": "us-east-1", "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:03:00Z", "eventSource": source,
-            "eventName": event_name, "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.8",
-            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ci/deploy", "accountId": "123456789012"},
-            "requestParameters": request, "responseElements": null, "eventID": format!("ct-{id}"), "readOnly": false,
-            "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "123456789012"
-        }
-    })
-    .to_string()
+    CloudTrail::new(source, event_name, id, request).at("2026-11-28T12:03:00Z").to_string()
 }
 
 /// Runs `phiguard run` over the queue until it is idle, at the default (info) log level:
@@ -427,7 +397,7 @@ async fn an_rds_tag_change_is_read_live_and_a_phi_looking_value_is_found() {
     rds.add_tags_to_resource().resource_name(&arn).tags(tag).send().await.unwrap();
     let event = tag_event(
         "rds-tag-1",
-        "rds.amazonaws.com",
+        "rds",
         "AddTagsToResource",
         json!({"resourceName": arn, "tags": [{"key": "contact", "value": VALUE}]}),
     );
@@ -465,7 +435,7 @@ async fn an_ec2_tag_change_is_read_live_per_named_volume_and_a_phi_looking_value
         .collect();
     let event = tag_event(
         "ec2-tag-1",
-        "ec2.amazonaws.com",
+        "ec2",
         "CreateTags",
         json!({"resourcesSet": {"items": items}, "tagSet": {"items": [{"key": "patient", "value": VALUE}]}}),
     );
@@ -507,7 +477,7 @@ async fn a_classic_elb_tag_change_is_read_live_and_a_phi_looking_value_is_found(
     elb.add_tags().load_balancer_names("legacy-portal").tags(tag).send().await.unwrap();
     let event = tag_event(
         "elb-tag-1",
-        "elasticloadbalancing.amazonaws.com",
+        "elasticloadbalancing",
         "AddTags",
         json!({"loadBalancerNames": ["legacy-portal"], "tags": [{"key": "contact", "value": VALUE}]}),
     );
@@ -597,21 +567,21 @@ async fn redshift_cloudtrail_and_cloudfront_tag_changes_are_read_live() {
     for event in [
         tag_event(
             "cf-tag-1",
-            "cloudfront.amazonaws.com",
+            "cloudfront",
             "TagResource2020_05_31",
             json!({"resource": distribution_arn,
             "tags": {"items": [{"key": "contact", "value": VALUE}]}}),
         ),
         tag_event(
             "rs-tag-1",
-            "redshift.amazonaws.com",
+            "redshift",
             "CreateTags",
             json!({"resourceName": cluster_arn,
             "tags": [{"key": "contact", "value": VALUE}]}),
         ),
         tag_event(
             "ct-tag-1",
-            "cloudtrail.amazonaws.com",
+            "cloudtrail",
             "AddTags",
             json!({"resourceId": trail_arn,
             "tagsList": [{"key": "contact", "value": VALUE}]}),

@@ -11,6 +11,8 @@ use phiguard_api::HipaaPolicy;
 use phiguard_controller::reports::ReportFormat;
 use serde_json::json;
 
+use crate::tools::cloudtrail::CloudTrail;
+
 /// The operator's service account and the groups its token would carry (tests/data/rbac.yaml).
 pub const OPERATOR: &str = "system:serviceaccount:phiguard:phiguard";
 pub const OPERATOR_GROUPS: &[&str] =
@@ -33,19 +35,7 @@ pub fn policy(name: &str, spec: serde_json::Value) -> HipaaPolicy {
 
 /// An EventBridge CloudTrail event naming a bucket: the operator reads the bucket live.
 pub fn bucket_event(bucket: &str, id: &str) -> String {
-    json!({
-        "version": "0", "id": id, "detail-type": "AWS API Call via CloudTrail",
-        "source": "aws.s3", "account": "123456789012", "time": "2026-11-28T12:00:00Z", "region": "us-east-1",
-        "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z", "eventSource": "s3.amazonaws.com",
-            "eventName": "PutBucketEncryption", "awsRegion": "us-east-1",
-            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ci/deploy", "accountId": "123456789012"},
-            "requestParameters": {"bucketName": bucket}, "responseElements": null,
-            "eventID": id, "readOnly": false, "eventType": "AwsApiCall", "recipientAccountId": "123456789012"
-        }
-    })
-    .to_string()
+    CloudTrail::s3("PutBucketEncryption", bucket, id).ids(id, id).bare().to_string()
 }
 
 /// Default encryption and a TLS-only bucket policy: the two rules a bare moto bucket fails.
