@@ -14,7 +14,6 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::json;
 use support::Moto;
 use tools::cloudtrail::CloudTrail;
@@ -106,29 +105,7 @@ async fn admin_port_serves_metrics_health_and_log_level() {
     // Names no label may carry.
     let bucket = "radiology-phi-scans";
     let trail = "hospital-org-trail";
-    let dlq = sqs.create_queue().queue_name("admin-events-dlq").send().await.unwrap().queue_url.unwrap();
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
-    let url = sqs
-        .create_queue()
-        .queue_name("admin-events")
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}).to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let (url, _) = tools::queue_with_dlq(&sqs, "admin-events", &[]).await;
     s3.create_bucket().bucket(bucket).send().await.unwrap();
     let send = |body: String| {
         let sqs = sqs.clone();

@@ -320,30 +320,9 @@ async fn aws_outage_throttling_and_5xx_lose_nothing_and_show_in_metrics() {
     let estate = Estate { s3: moto.s3().await, sns: moto.sns().await, dynamodb: moto.dynamodb().await };
 
     // The queue as `phiguard setup` makes it: a dead-letter queue after 5 deliveries.
-    let dlq = sqs.create_queue().queue_name("fault-events-dlq").send().await.unwrap().queue_url.unwrap();
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
-    let url = sqs
-        .create_queue()
-        .queue_name("fault-events")
-        .attributes(QueueAttributeName::VisibilityTimeout, VISIBILITY_SECONDS)
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}).to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let (url, dlq) =
+        tools::queue_with_dlq(&sqs, "fault-events", &[(QueueAttributeName::VisibilityTimeout, VISIBILITY_SECONDS)])
+            .await;
 
     let policy = dir.join("policy.yaml");
     std::fs::write(
