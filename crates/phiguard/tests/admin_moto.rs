@@ -105,7 +105,7 @@ async fn admin_port_serves_metrics_health_and_log_level() {
     // Names no label may carry.
     let bucket = "radiology-phi-scans";
     let trail = "hospital-org-trail";
-    let (url, _) = tools::queue_with_dlq(&sqs, "admin-events", &[]).await;
+    let (url, _) = support::queue_with_dlq(&sqs, "admin-events", &[]).await;
     s3.create_bucket().bucket(bucket).send().await.unwrap();
     let send = |body: String| {
         let sqs = sqs.clone();

@@ -3,6 +3,10 @@
 //! of malformed and oversized messages mixed with good ones. The events are AWS Config items,
 //! evaluated as they are (no AWS reads), so the queue is the only peer.
 
+// Only its SQS helpers: ElasticMQ stands in for moto here.
+#[allow(dead_code)]
+#[path = "../../phiguard-aws/tests/support/mod.rs"]
+mod support;
 mod tools;
 
 use std::collections::BTreeSet;
@@ -225,17 +229,7 @@ async fn malformed_flood_goes_to_the_dead_letter_queue_and_good_messages_all_pas
     const BAD: usize = 1_000;
     let (mq, sqs) = start_elasticmq().await;
     let dlq = create_queue(&sqs, "phiguard-chaos-dlq", None).await;
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()
-        .remove(&QueueAttributeName::QueueArn)
-        .unwrap();
+    let dlq_arn = support::queue_arn(&sqs, &dlq).await;
     let url = create_queue(&sqs, "phiguard-chaos-flood", Some(&dlq_arn)).await;
 
     // Bad kinds: not JSON, JSON of no known shape, a known envelope with fields missing, and

@@ -321,7 +321,7 @@ async fn aws_outage_throttling_and_5xx_lose_nothing_and_show_in_metrics() {
 
     // The queue as `phiguard setup` makes it: a dead-letter queue after 5 deliveries.
     let (url, dlq) =
-        tools::queue_with_dlq(&sqs, "fault-events", &[(QueueAttributeName::VisibilityTimeout, VISIBILITY_SECONDS)])
+        support::queue_with_dlq(&sqs, "fault-events", &[(QueueAttributeName::VisibilityTimeout, VISIBILITY_SECONDS)])
             .await;
 
     let policy = dir.join("policy.yaml");

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use aws_sdk_sqs::error::DisplayErrorContext;
-use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
 fn root() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -68,33 +68,6 @@ pub fn elasticmq_launcher() -> PathBuf {
     assert!(out.status.success(), "scripts/elasticmq.sh install failed");
     let dir = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_string();
     PathBuf::from(dir).join("launch")
-}
-
-/// An event queue `name` with `attributes` and, like `phiguard setup` makes one, a dead-letter
-/// queue `<name>-dlq` that takes a message after 5 deliveries. Returns both URLs (queue, DLQ).
-pub async fn queue_with_dlq(
-    sqs: &aws_sdk_sqs::Client,
-    name: &str,
-    attributes: &[(QueueAttributeName, &str)],
-) -> (String, String) {
-    let dlq = sqs.create_queue().queue_name(format!("{name}-dlq")).send().await.unwrap().queue_url.unwrap();
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
-    let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}).to_string();
-    let mut create = sqs.create_queue().queue_name(name);
-    for (key, value) in attributes {
-        create = create.attributes(key.clone(), *value);
-    }
-    let url = create.attributes(QueueAttributeName::RedrivePolicy, redrive).send().await.unwrap().queue_url.unwrap();
-    (url, dlq)
 }
 
 /// Send `body(i)` for every `i` in `range` with SendMessageBatch (10 a call) from `senders`
