@@ -14,30 +14,11 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use phiguard_cli::metrics;
 use serde_json::json;
 use support::Moto;
 use tools::cloudtrail::CloudTrail;
 use tools::scrape::Scrape;
-
-/// Every decode reject reason and received kind (docs/metrics.md): closed sets, present at 0
-/// from start-up.
-const REJECT_REASONS: [&str; 6] = [
-    "not-json",
-    "too-large",
-    "unsupported-envelope",
-    "malformed-envelope",
-    "malformed-configuration-item",
-    "malformed-cloudtrail",
-];
-const RECEIVED_KINDS: [&str; 7] = [
-    "sns_config",
-    "eventbridge_config",
-    "eventbridge_cloudtrail",
-    "cloudtrail_record",
-    "cloudtrail_logfile",
-    "configuration_item",
-    "unknown",
-];
 
 /// The metric table of docs/metrics.md: name → (type cell, labels cell).
 fn catalogue() -> BTreeMap<String, (String, String)> {
@@ -152,13 +133,13 @@ async fn admin_port_serves_metrics_health_and_log_level() {
     // `increase()` of (whether or not the pipeline has handled anything yet): a series born at
     // its first event hides that event from them.
     let first = scrape(port);
-    for reason in REJECT_REASONS {
+    for reason in metrics::reject_reason_labels() {
         assert!(first.value("phiguard_messages_rejected_total", &[("reason", reason)]).is_some(), "{reason}");
     }
-    for kind in RECEIVED_KINDS {
+    for kind in metrics::received_kind_labels() {
         assert!(first.value("phiguard_messages_received_total", &[("kind", kind)]).is_some(), "{kind}");
     }
-    for event in ["StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors"] {
+    for &event in metrics::AUDIT_TRAIL_EVENTS {
         assert!(first.value("phiguard_audit_trail_changes_total", &[("event", event)]).is_some(), "{event}");
     }
 
@@ -174,10 +155,10 @@ async fn admin_port_serves_metrics_health_and_log_level() {
     assert!(s.get("phiguard_messages_rejected_total", &[("reason", "unsupported-envelope")]) >= 1.0);
     // Present from the start at 0, so `increase()` sees the first change; nothing else sent
     // these reasons or kinds, so they are still exactly 0.
-    for reason in REJECT_REASONS.iter().filter(|r| !["not-json", "unsupported-envelope"].contains(r)) {
+    for reason in metrics::reject_reason_labels().filter(|r| !["not-json", "unsupported-envelope"].contains(r)) {
         assert_eq!(s.value("phiguard_messages_rejected_total", &[("reason", reason)]), Some(0.0), "{reason}");
     }
-    for kind in RECEIVED_KINDS.iter().filter(|k| !["eventbridge_cloudtrail", "unknown"].contains(k)) {
+    for kind in metrics::received_kind_labels().filter(|k| !["eventbridge_cloudtrail", "unknown"].contains(k)) {
         assert_eq!(s.value("phiguard_messages_received_total", &[("kind", kind)]), Some(0.0), "{kind}");
     }
     assert_eq!(s.value("phiguard_messages_retried_total", &[]), Some(0.0));
