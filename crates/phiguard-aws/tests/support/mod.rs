@@ -152,7 +152,7 @@ impl Drop for Moto {
     }
 }
 
-/// (visible, in flight) message counts of a queue.
+/// (visible, in flight) message counts of a queue; `u64::MAX` for a count it did not give.
 #[allow(dead_code)] // each test binary uses a different subset
 pub async fn queue_depth(client: &aws_sdk_sqs::Client, url: &str) -> (u64, u64) {
     use aws_sdk_sqs::types::QueueAttributeName as Q;
@@ -163,9 +163,9 @@ pub async fn queue_depth(client: &aws_sdk_sqs::Client, url: &str) -> (u64, u64) 
         .attribute_names(Q::ApproximateNumberOfMessagesNotVisible)
         .send()
         .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("GetQueueAttributes: {}", aws_sdk_sqs::error::DisplayErrorContext(e)))
         .attributes
-        .unwrap();
+        .unwrap_or_default();
     let n = |k: Q| a.get(&k).and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
     (n(Q::ApproximateNumberOfMessages), n(Q::ApproximateNumberOfMessagesNotVisible))
 }
