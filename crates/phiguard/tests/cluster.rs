@@ -10,34 +10,16 @@ mod tools;
 
 use std::time::Duration;
 
-use cluster_support::{bucket_event, policy};
+use cluster_support::{bucket_event, policy, run_options};
 use kube::Api;
 use kube::api::PostParams;
 use phiguard_api::HipaaPolicy;
-use phiguard_cli::run::{AwsOptions, ClusterOptions, RunOptions, serve};
-use phiguard_controller::writer::WriterConfig;
+use phiguard_cli::run::serve;
 use serde_json::json;
 
 async fn run_until_idle(moto: &aws::Moto, queue_url: &str, client: kube::Client) {
-    let opts = RunOptions {
-        queue_url: queue_url.to_string(),
-        aws: AwsOptions { settings: moto.settings(), role_template: None },
-        policies: Vec::new(),
-        out: Box::new(std::io::sink()),
-        table: false,
-        until_idle: true,
-        as_of: None,
-        own_principals: Vec::new(),
-        receivers: 1,
-        shutdown_grace: Duration::from_secs(5),
-        resync: None,
-        remediation: None,
-        cluster: Some(ClusterOptions {
-            client,
-            lease: None,
-            writer: WriterConfig { debounce: Duration::from_millis(200), ..WriterConfig::default() },
-        }),
-    };
+    let mut opts = run_options(moto.settings(), queue_url, client);
+    opts.until_idle = true;
     let (_keep, never) = tokio::sync::watch::channel(false);
     tokio::time::timeout(Duration::from_secs(60), serve(opts, never)).await.expect("run ends").expect("run ok");
 }
