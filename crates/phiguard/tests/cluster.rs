@@ -10,7 +10,7 @@ mod tools;
 
 use std::time::Duration;
 
-use cluster_support::{bucket_event, policy, run_options};
+use cluster_support::{bucket_event, create_bucket_policy, policy, run_options};
 use kube::Api;
 use kube::api::PostParams;
 use phiguard_api::HipaaPolicy;
@@ -34,13 +34,7 @@ async fn findings_reach_policy_status_and_clear_when_fixed() {
     env.install_crds().await;
     let moto = aws::Moto::start();
     let policies: Api<HipaaPolicy> = Api::all(env.client());
-    policies
-        .create(
-            &PostParams::default(),
-            &policy("phi-buckets", json!({"scope": {"resourceTypes": ["AWS::S3::Bucket"]}})),
-        )
-        .await
-        .unwrap();
+    create_bucket_policy(&policies).await;
     // Passes the schema, fails compilation: reported, and does not stop the other policy.
     policies
         .create(&PostParams::default(), &policy("broken", json!({"rules": [{"id": "no-such-rule", "enabled": false}]})))

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use cluster_support::*;
 use kube::Api;
-use kube::api::{Patch, PatchParams, PostParams};
+use kube::api::{Patch, PatchParams};
 use phiguard_api::HipaaPolicy;
 use phiguard_controller::reports::ReportFormat;
 use serde_json::json;
@@ -32,13 +32,7 @@ async fn violations_reach_reports_and_events_and_clear_under_the_operator_rbac()
     let admin = env.client();
     let moto = aws::Moto::start();
     let policies: Api<HipaaPolicy> = Api::all(admin.clone());
-    policies
-        .create(
-            &PostParams::default(),
-            &policy("phi-buckets", json!({"scope": {"resourceTypes": ["AWS::S3::Bucket"]}})),
-        )
-        .await
-        .unwrap();
+    create_bucket_policy(&policies).await;
     let s3 = moto.s3().await;
     let sqs = moto.sqs().await;
     s3.create_bucket().bucket("oncology-scans").send().await.unwrap();
@@ -125,13 +119,7 @@ async fn without_the_report_crds_status_and_events_carry_on() {
     let admin = env.client();
     let moto = aws::Moto::start();
     let policies: Api<HipaaPolicy> = Api::all(admin.clone());
-    policies
-        .create(
-            &PostParams::default(),
-            &policy("phi-buckets", json!({"scope": {"resourceTypes": ["AWS::S3::Bucket"]}})),
-        )
-        .await
-        .unwrap();
+    create_bucket_policy(&policies).await;
     let s3 = moto.s3().await;
     let sqs = moto.sqs().await;
     s3.create_bucket().bucket("oncology-scans").send().await.unwrap();

@@ -11,13 +11,10 @@ mod tools;
 
 use std::time::{Duration, Instant};
 
-use cluster_support::{lease, run_options};
+use cluster_support::{create_bucket_policy, lease, run_options};
 use kube::Api;
-use kube::api::PostParams;
-use phiguard_api::HipaaPolicy;
 use phiguard_cli::admin::health;
 use phiguard_cli::run::serve;
-use serde_json::json;
 
 /// Ask `/readyz`'s check until `want` holds for its answer.
 async fn ready_until(limit: Duration, what: &str, want: impl Fn(&Result<(), String>) -> bool) -> Result<(), String> {
@@ -38,12 +35,7 @@ async fn ready_while_leading_with_sqs_and_the_api_reachable() {
     env.install_crds().await;
     let moto = aws::Moto::start();
     let url = moto.sqs().await.create_queue().queue_name("ready-events").send().await.unwrap().queue_url.unwrap();
-    let policy: HipaaPolicy = serde_json::from_value(json!({
-        "apiVersion": "phiguard.io/v1alpha1", "kind": "HipaaPolicy",
-        "metadata": {"name": "phi-buckets"}, "spec": {"scope": {"resourceTypes": ["AWS::S3::Bucket"]}}
-    }))
-    .unwrap();
-    Api::<HipaaPolicy>::all(env.client()).create(&PostParams::default(), &policy).await.unwrap();
+    create_bucket_policy(&Api::all(env.client())).await;
 
     let mut opts = run_options(moto.settings(), &url, env.client());
     opts.shutdown_grace = Duration::from_secs(1);

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::events::v1::Event as K8sEvent;
 use kube::Api;
-use kube::api::{DynamicObject, ListParams};
+use kube::api::{DynamicObject, ListParams, PostParams};
 use phiguard_api::HipaaPolicy;
 use phiguard_aws::AwsSettings;
 use phiguard_cli::run::{AwsOptions, ClusterOptions, RunOptions, serve};
@@ -36,6 +36,12 @@ pub fn policy(name: &str, spec: serde_json::Value) -> HipaaPolicy {
         "metadata": {"name": name}, "spec": spec
     }))
     .unwrap()
+}
+
+/// Creates `phi-buckets`, the policy scoped to S3 buckets the cluster tests watch.
+pub async fn create_bucket_policy(policies: &Api<HipaaPolicy>) {
+    let spec = json!({"scope": {"resourceTypes": ["AWS::S3::Bucket"]}});
+    policies.create(&PostParams::default(), &policy("phi-buckets", spec)).await.unwrap();
 }
 
 /// An EventBridge CloudTrail event naming a bucket: the operator reads the bucket live.
