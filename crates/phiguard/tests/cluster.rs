@@ -10,7 +10,7 @@ mod tools;
 
 use std::time::Duration;
 
-use cluster_support::{bucket_event, create_bucket_policy, policy, run_options};
+use cluster_support::{bucket_event, create_bucket_policy, fix_bucket, policy, run_options};
 use kube::Api;
 use kube::api::PostParams;
 use phiguard_api::HipaaPolicy;
@@ -68,23 +68,7 @@ async fn findings_reach_policy_status_and_clear_when_fixed() {
 
     // The bucket is fixed; the next event clears the violation (a fresh process: state is
     // rebuilt from what it evaluates, nothing lives only in memory).
-    let sse = aws_sdk_s3::types::ServerSideEncryptionByDefault::builder()
-        .sse_algorithm(aws_sdk_s3::types::ServerSideEncryption::Aes256)
-        .build()
-        .unwrap();
-    let rule =
-        aws_sdk_s3::types::ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(sse).build();
-    let config = aws_sdk_s3::types::ServerSideEncryptionConfiguration::builder().rules(rule).build().unwrap();
-    s3.put_bucket_encryption()
-        .bucket("oncology-scans")
-        .server_side_encryption_configuration(config)
-        .send()
-        .await
-        .unwrap();
-    let tls = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
-        "Resource": ["arn:aws:s3:::oncology-scans", "arn:aws:s3:::oncology-scans/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
-    s3.put_bucket_policy().bucket("oncology-scans").policy(tls.to_string()).send().await.unwrap();
+    fix_bucket(&s3, "oncology-scans").await;
     sqs.send_message().queue_url(&url).message_body(bucket_event("oncology-scans", "e-2")).send().await.unwrap();
     let ready_since = condition(&p, "Ready").last_transition_time.clone();
     run_until_idle(&moto, &url, env.client()).await;
