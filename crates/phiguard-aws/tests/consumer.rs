@@ -62,16 +62,7 @@ fn bucket_event(name: &str) -> String {
 async fn queue(client: &Client, name: &str, redrive_to: Option<&str>) -> String {
     let mut req = client.create_queue().queue_name(name).attributes(QueueAttributeName::VisibilityTimeout, "30");
     if let Some(dlq_url) = redrive_to {
-        let arn = client
-            .get_queue_attributes()
-            .queue_url(dlq_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .unwrap()
-            .attributes
-            .unwrap()[&QueueAttributeName::QueueArn]
-            .clone();
+        let arn = support::queue_arn(client, dlq_url).await;
         req = req.attributes(
             QueueAttributeName::RedrivePolicy,
             serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": "2"}).to_string(),

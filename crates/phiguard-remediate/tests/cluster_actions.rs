@@ -127,6 +127,17 @@ async fn redshift_cluster(rs: &aws_sdk_redshift::Client, id: &str, group: Option
         .unwrap();
 }
 
+/// The user's own parameter group, `warehouse-params` (family redshift-1.0).
+async fn warehouse_params(rs: &aws_sdk_redshift::Client) {
+    rs.create_cluster_parameter_group()
+        .parameter_group_name("warehouse-params")
+        .parameter_group_family("redshift-1.0")
+        .description("warehouse tuning")
+        .send()
+        .await
+        .unwrap();
+}
+
 async fn redshift_described(rs: &aws_sdk_redshift::Client, id: &str) -> aws_sdk_redshift::types::Cluster {
     rs.describe_clusters().cluster_identifier(id).send().await.unwrap().clusters.unwrap().remove(0)
 }
@@ -177,13 +188,7 @@ async fn redshift_encryption_without_the_required_key_is_failed_not_verified() {
 async fn redshift_require_ssl_fails_honestly_where_the_service_lacks_the_call() {
     let moto = Moto::start();
     let rs = moto.redshift().await;
-    rs.create_cluster_parameter_group()
-        .parameter_group_name("warehouse-params")
-        .parameter_group_family("redshift-1.0")
-        .description("warehouse tuning")
-        .send()
-        .await
-        .unwrap();
+    warehouse_params(&rs).await;
     redshift_cluster(&rs, "claims-warehouse", Some("warehouse-params")).await;
     let (rem, _) = remediator(&moto.settings(), fast()).await;
     let p = policy("phi", Enforce, |_| {});
@@ -200,13 +205,7 @@ async fn redshift_require_ssl_in_a_custom_group_keeps_its_other_values_and_waits
     let recorded = RecordedRedshift::start(&moto.endpoint);
     let aws = recorded.settings(&moto.settings());
     let rs = aws_sdk_redshift::Client::new(&phiguard_aws::sdk_config(&aws).await);
-    rs.create_cluster_parameter_group()
-        .parameter_group_name("warehouse-params")
-        .parameter_group_family("redshift-1.0")
-        .description("warehouse tuning")
-        .send()
-        .await
-        .unwrap();
+    warehouse_params(&rs).await;
     let timeout = aws_sdk_redshift::types::Parameter::builder()
         .parameter_name("statement_timeout")
         .parameter_value("30000")

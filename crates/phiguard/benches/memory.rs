@@ -33,6 +33,10 @@ mod cluster;
 mod cluster_support;
 #[path = "../../phiguard-controller/tests/support/envtest.rs"]
 mod envtest;
+// Only its SQS helpers: the queue here is ElasticMQ, not moto.
+#[allow(dead_code)]
+#[path = "../../phiguard-aws/tests/support/mod.rs"]
+mod support;
 #[path = "../tests/tools/mod.rs"]
 mod tools;
 
@@ -272,23 +276,6 @@ fn metric_sum(text: &str, name: &str, filter: &str) -> f64 {
         .sum()
 }
 
-async fn depth(sqs: &Client, url: &str) -> (u64, u64) {
-    let out = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("GetQueueAttributes: {}", DisplayErrorContext(e)));
-    let attrs = out.attributes.unwrap_or_default();
-    let get = |k: &QueueAttributeName| attrs.get(k).and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
-    (
-        get(&QueueAttributeName::ApproximateNumberOfMessages),
-        get(&QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-    )
-}
-
 struct Point {
     resources: usize,
     rss: u64,
@@ -387,7 +374,7 @@ async fn process_part(opts: &Options) -> Vec<Point> {
         loop {
             let metrics = scrape(admin);
             let deleted = metric_sum(&metrics, "phiguard_messages_deleted_total", "");
-            if deleted as usize >= target && depth(&sqs, &url).await == (0, 0) {
+            if deleted as usize >= target && support::queue_depth(&sqs, &url).await == (0, 0) {
                 break;
             }
             assert!(t0.elapsed() < Duration::from_secs(1800), "only {deleted} of {target} messages deleted");

@@ -35,6 +35,10 @@
 //! Evaluator has written its findings. Handler-only time (start → end of `Evaluator::handle`)
 //! is reported beside it.
 
+// Only its SQS helpers: the queue here is ElasticMQ, not moto.
+#[allow(dead_code)]
+#[path = "../../phiguard-aws/tests/support/mod.rs"]
+mod support;
 #[path = "../tests/tools/mod.rs"]
 mod tools;
 
@@ -366,7 +370,7 @@ async fn fill(sqs: &Client, url: &str, n: usize, body: impl Fn(usize) -> String 
     // ElasticMQ 1.7.1: 19,992 of 20,000 right after the last answer).
     let since = Instant::now();
     loop {
-        let (visible, _) = depth(sqs, url).await;
+        let (visible, _) = support::queue_depth(sqs, url).await;
         if visible == n as u64 {
             break;
         }
@@ -376,23 +380,6 @@ async fn fill(sqs: &Client, url: &str, n: usize, body: impl Fn(usize) -> String 
     if since.elapsed() > Duration::from_millis(100) {
         eprintln!("queue count caught up {:.2} s after the last send", since.elapsed().as_secs_f64());
     }
-}
-
-async fn depth(sqs: &Client, url: &str) -> (u64, u64) {
-    let out = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("GetQueueAttributes: {}", DisplayErrorContext(e)));
-    let attrs = out.attributes.unwrap_or_default();
-    let get = |k: &QueueAttributeName| attrs.get(k).and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
-    (
-        get(&QueueAttributeName::ApproximateNumberOfMessages),
-        get(&QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-    )
 }
 
 // ---------------------------------------------------------------- lag probe
@@ -592,7 +579,7 @@ async fn measure(env: &Env, variant: Variant, kind: Kind, receivers: usize, n: u
     *env.probe.lock().unwrap() = None;
     let diff = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| b - a).unwrap_or(f64::NAN);
 
-    let (visible, invisible) = depth(&env.sqs, &url).await;
+    let (visible, invisible) = support::queue_depth(&env.sqs, &url).await;
     assert_eq!((visible, invisible), (0, 0), "queue not drained ({kind:?})");
     let _ = env.sqs.delete_queue().queue_url(&url).send().await;
 

@@ -78,6 +78,19 @@ pub const MESSAGE_ENVELOPES: [EnvelopeKind; 6] = [
     EnvelopeKind::ConfigurationItem,
 ];
 
+/// The `reason` labels of `phiguard_messages_rejected_total`, one a reject reason. Public so
+/// the end-to-end tests check the series the binary serves against this list, not a copy.
+pub fn reject_reason_labels() -> impl Iterator<Item = &'static str> {
+    REJECT_REASONS.into_iter().map(RejectReason::as_str)
+}
+
+/// The `kind` labels of `phiguard_messages_received_total`: one an envelope, and `unknown` for
+/// an undecodable message (the denominator of the decode-rejection ratio). Public for the
+/// same reason as [`reject_reason_labels`].
+pub fn received_kind_labels() -> impl Iterator<Item = &'static str> {
+    MESSAGE_ENVELOPES.into_iter().map(phiguard_aws::sqs::kind_label).chain(["unknown"])
+}
+
 /// Fails to compile when a variant is added and the lists above are not told: a reason or
 /// envelope missing from them would have no zero series.
 #[allow(dead_code)]
@@ -115,12 +128,10 @@ pub fn register_zero_series() {
     ] {
         metrics::counter!(name).increment(0);
     }
-    for reason in REJECT_REASONS {
-        metrics::counter!("phiguard_messages_rejected_total", "reason" => reason.as_str()).increment(0);
+    for reason in reject_reason_labels() {
+        metrics::counter!("phiguard_messages_rejected_total", "reason" => reason).increment(0);
     }
-    // The denominator of the decode-rejection ratio; `unknown` is an undecodable message.
-    let kinds = MESSAGE_ENVELOPES.map(phiguard_aws::sqs::kind_label);
-    for kind in kinds.into_iter().chain(["unknown"]) {
+    for kind in received_kind_labels() {
         metrics::counter!("phiguard_messages_received_total", "kind" => kind).increment(0);
     }
     for event in AUDIT_TRAIL_EVENTS {

@@ -14,30 +14,11 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::QueueAttributeName;
+use phiguard_cli::metrics;
 use serde_json::json;
 use support::Moto;
+use tools::cloudtrail::CloudTrail;
 use tools::scrape::Scrape;
-
-/// Every decode reject reason and received kind (docs/metrics.md): closed sets, present at 0
-/// from start-up.
-const REJECT_REASONS: [&str; 6] = [
-    "not-json",
-    "too-large",
-    "unsupported-envelope",
-    "malformed-envelope",
-    "malformed-configuration-item",
-    "malformed-cloudtrail",
-];
-const RECEIVED_KINDS: [&str; 7] = [
-    "sns_config",
-    "eventbridge_config",
-    "eventbridge_cloudtrail",
-    "cloudtrail_record",
-    "cloudtrail_logfile",
-    "configuration_item",
-    "unknown",
-];
 
 /// The metric table of docs/metrics.md: name → (type cell, labels cell).
 fn catalogue() -> BTreeMap<String, (String, String)> {
@@ -88,25 +69,6 @@ fn scrape_until(port: u16, limit: Duration, what: &str, done: impl Fn(&Scrape) -
     }
 }
 
-fn cloudtrail(source: &str, event_name: &str, id: &str, request: serde_json::Value) -> String {
-    json!({
-        "version": "0", "id": format!("eb-{id}"), "detail-type": "AWS API Call via CloudTrail",
-        "source": format!("aws.{source}"), "account": "123456789012", "time": "2026-11-28T12:00:00Z",
-        "region": "us-east-1", "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z",
-            "eventSource": format!("{source}.amazonaws.com"), "eventName": event_name, "awsRegion": "us-east-1",
-            "sourceIPAddress": "198.51.100.8",
-            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ci/deploy",
-                             "accountId": "123456789012"},
-            "requestParameters": request, "responseElements": null, "eventID": format!("ct-{id}"),
-            "readOnly": false, "eventType": "AwsApiCall", "managementEvent": true,
-            "recipientAccountId": "123456789012"
-        }
-    })
-    .to_string()
-}
-
 struct Phiguard(Child);
 
 impl Drop for Phiguard {
@@ -124,29 +86,7 @@ async fn admin_port_serves_metrics_health_and_log_level() {
     // Names no label may carry.
     let bucket = "radiology-phi-scans";
     let trail = "hospital-org-trail";
-    let dlq = sqs.create_queue().queue_name("admin-events-dlq").send().await.unwrap().queue_url.unwrap();
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
-    let url = sqs
-        .create_queue()
-        .queue_name("admin-events")
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}).to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let (url, _) = support::queue_with_dlq(&sqs, "admin-events", &[]).await;
     s3.create_bucket().bucket(bucket).send().await.unwrap();
     let send = |body: String| {
         let sqs = sqs.clone();
@@ -155,8 +95,8 @@ async fn admin_port_serves_metrics_health_and_log_level() {
     };
     // Good: a bucket change (read live: no TLS-only policy, so that rule fails) and a trail
     // stopped (an audit-trail change; the trail does not exist, so it reads as gone).
-    send(cloudtrail("s3", "PutBucketPolicy", "1", json!({"bucketName": bucket}))).await;
-    send(cloudtrail("cloudtrail", "StopLogging", "2", json!({"name": trail}))).await;
+    send(CloudTrail::new("s3", "PutBucketPolicy", "1", json!({"bucketName": bucket})).to_string()).await;
+    send(CloudTrail::new("cloudtrail", "StopLogging", "2", json!({"name": trail})).to_string()).await;
     // Malformed: not JSON, and JSON that is no envelope PhiGuard consumes.
     send("this is not json".into()).await;
     send(json!({"hello": "world"}).to_string()).await;
@@ -193,13 +133,13 @@ async fn admin_port_serves_metrics_health_and_log_level() {
     // `increase()` of (whether or not the pipeline has handled anything yet): a series born at
     // its first event hides that event from them.
     let first = scrape(port);
-    for reason in REJECT_REASONS {
+    for reason in metrics::reject_reason_labels() {
         assert!(first.value("phiguard_messages_rejected_total", &[("reason", reason)]).is_some(), "{reason}");
     }
-    for kind in RECEIVED_KINDS {
+    for kind in metrics::received_kind_labels() {
         assert!(first.value("phiguard_messages_received_total", &[("kind", kind)]).is_some(), "{kind}");
     }
-    for event in ["StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors"] {
+    for &event in metrics::AUDIT_TRAIL_EVENTS {
         assert!(first.value("phiguard_audit_trail_changes_total", &[("event", event)]).is_some(), "{event}");
     }
 
@@ -215,10 +155,10 @@ async fn admin_port_serves_metrics_health_and_log_level() {
     assert!(s.get("phiguard_messages_rejected_total", &[("reason", "unsupported-envelope")]) >= 1.0);
     // Present from the start at 0, so `increase()` sees the first change; nothing else sent
     // these reasons or kinds, so they are still exactly 0.
-    for reason in REJECT_REASONS.iter().filter(|r| !["not-json", "unsupported-envelope"].contains(r)) {
+    for reason in metrics::reject_reason_labels().filter(|r| !["not-json", "unsupported-envelope"].contains(r)) {
         assert_eq!(s.value("phiguard_messages_rejected_total", &[("reason", reason)]), Some(0.0), "{reason}");
     }
-    for kind in RECEIVED_KINDS.iter().filter(|k| !["eventbridge_cloudtrail", "unknown"].contains(k)) {
+    for kind in metrics::received_kind_labels().filter(|k| !["eventbridge_cloudtrail", "unknown"].contains(k)) {
         assert_eq!(s.value("phiguard_messages_received_total", &[("kind", kind)]), Some(0.0), "{kind}");
     }
     assert_eq!(s.value("phiguard_messages_retried_total", &[]), Some(0.0));
@@ -265,7 +205,7 @@ async fn admin_port_serves_metrics_health_and_log_level() {
         "Action": "s3:*", "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
     s3.put_bucket_policy().bucket(bucket).policy(tls_only.to_string()).send().await.unwrap();
-    send(cloudtrail("s3", "PutBucketPolicy", "3", json!({"bucketName": bucket}))).await;
+    send(CloudTrail::new("s3", "PutBucketPolicy", "3", json!({"bucketName": bucket})).to_string()).await;
     let s = scrape_until(port, Duration::from_secs(60), "the fix evaluated", |s| {
         s.get("phiguard_evaluations_total", &[("rule", "s3-bucket-tls-only"), ("result", "pass")]) >= 1.0
     });

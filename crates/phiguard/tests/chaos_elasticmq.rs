@@ -3,6 +3,10 @@
 //! of malformed and oversized messages mixed with good ones. The events are AWS Config items,
 //! evaluated as they are (no AWS reads), so the queue is the only peer.
 
+// Only its SQS helpers: the queue here is ElasticMQ, not moto.
+#[allow(dead_code)]
+#[path = "../../phiguard-aws/tests/support/mod.rs"]
+mod support;
 mod tools;
 
 use std::collections::BTreeSet;
@@ -13,6 +17,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 use serde_json::json;
+use support::queue_depth;
 
 const ACCOUNT: &str = "123456789012";
 
@@ -117,20 +122,6 @@ async fn send_all(sqs: &Client, url: &str, bodies: &[String]) {
     }
 }
 
-async fn depth(sqs: &Client, url: &str) -> (u64, u64) {
-    let out = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .unwrap();
-    let attrs = out.attributes.unwrap_or_default();
-    let n = |k: QueueAttributeName| attrs.get(&k).and_then(|v| v.parse().ok()).unwrap_or(0);
-    (n(QueueAttributeName::ApproximateNumberOfMessages), n(QueueAttributeName::ApproximateNumberOfMessagesNotVisible))
-}
-
 /// Resources with at least one complete finding line (a line torn by a kill is skipped: its
 /// message was not deleted, so it is evaluated again).
 fn evaluated(path: &Path) -> BTreeSet<String> {
@@ -165,7 +156,7 @@ async fn five_kills_during_5000_events_lose_nothing() {
     let names: Vec<String> = (0..EVENTS).map(|i| format!("ward-{i:05}-imaging")).collect();
     let bodies: Vec<String> = names.iter().enumerate().map(|(i, n)| config_event(n, i)).collect();
     send_all(&sqs, &url, &bodies).await;
-    assert_eq!(depth(&sqs, &url).await, (EVENTS as u64, 0));
+    assert_eq!(queue_depth(&sqs, &url).await, (EVENTS as u64, 0));
 
     let findings = std::env::temp_dir().join(format!("phiguard-chaos-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&findings);
@@ -186,7 +177,7 @@ async fn five_kills_during_5000_events_lose_nothing() {
         child.kill().unwrap(); // SIGKILL: no shutdown path runs
         child.wait().unwrap();
 
-        let (visible, in_flight) = depth(&sqs, &url).await;
+        let (visible, in_flight) = queue_depth(&sqs, &url).await;
         let deleted = EVENTS as u64 - visible - in_flight;
         let done = evaluated(&findings).len() as u64;
         eprintln!(
@@ -201,8 +192,8 @@ async fn five_kills_during_5000_events_lose_nothing() {
 
     // Restart until drained (killed work reappears after the 2 s visibility timeout).
     let deadline = Instant::now() + Duration::from_secs(180);
-    while depth(&sqs, &url).await != (0, 0) {
-        assert!(Instant::now() < deadline, "queue never drained: {:?}", depth(&sqs, &url).await);
+    while queue_depth(&sqs, &url).await != (0, 0) {
+        assert!(Instant::now() < deadline, "queue never drained: {:?}", queue_depth(&sqs, &url).await);
         let status = phiguard(&mq.endpoint, &url, &findings).arg("--until-idle").status().unwrap();
         assert!(status.success());
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -225,17 +216,7 @@ async fn malformed_flood_goes_to_the_dead_letter_queue_and_good_messages_all_pas
     const BAD: usize = 1_000;
     let (mq, sqs) = start_elasticmq().await;
     let dlq = create_queue(&sqs, "phiguard-chaos-dlq", None).await;
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()
-        .remove(&QueueAttributeName::QueueArn)
-        .unwrap();
+    let dlq_arn = support::queue_arn(&sqs, &dlq).await;
     let url = create_queue(&sqs, "phiguard-chaos-flood", Some(&dlq_arn)).await;
 
     // Bad kinds: not JSON, JSON of no known shape, a known envelope with fields missing, and
@@ -268,15 +249,15 @@ async fn malformed_flood_goes_to_the_dead_letter_queue_and_good_messages_all_pas
         if let Some(hwm) = vm_hwm_kib(pid) {
             peak_kib = peak_kib.max(hwm);
         }
-        let (dlq_visible, _) = depth(&sqs, &dlq).await;
-        if depth(&sqs, &url).await == (0, 0) && dlq_visible == BAD as u64 {
+        let (dlq_visible, _) = queue_depth(&sqs, &dlq).await;
+        if queue_depth(&sqs, &url).await == (0, 0) && dlq_visible == BAD as u64 {
             break;
         }
         assert!(child.try_wait().unwrap().is_none(), "the operator exited during the flood");
         assert!(
             Instant::now() < deadline,
             "not settled: main {:?}, dead-letter {dlq_visible}",
-            depth(&sqs, &url).await
+            queue_depth(&sqs, &url).await
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -3,62 +3,23 @@
 
 #[path = "../../phiguard-aws/tests/support/mod.rs"]
 mod aws;
+mod cluster_support;
 #[path = "../../phiguard-controller/tests/support/envtest.rs"]
 mod envtest;
+mod tools;
 
 use std::time::Duration;
 
+use cluster_support::{bucket_event, create_bucket_policy, fix_bucket, policy, run_options};
 use kube::Api;
 use kube::api::PostParams;
 use phiguard_api::HipaaPolicy;
-use phiguard_cli::run::{AwsOptions, ClusterOptions, RunOptions, serve};
-use phiguard_controller::writer::WriterConfig;
+use phiguard_cli::run::serve;
 use serde_json::json;
 
-fn policy(name: &str, spec: serde_json::Value) -> HipaaPolicy {
-    serde_json::from_value(json!({
-        "apiVersion": "phiguard.io/v1alpha1", "kind": "HipaaPolicy",
-        "metadata": {"name": name}, "spec": spec
-    }))
-    .unwrap()
-}
-
-fn event(bucket: &str, id: &str) -> String {
-    json!({
-        "version": "0", "id": id, "detail-type": "AWS API Call via CloudTrail",
-        "source": "aws.s3", "account": "123456789012", "time": "2026-11-28T12:00:00Z", "region": "us-east-1",
-        "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z", "eventSource": "s3.amazonaws.com",
-            "eventName": "PutBucketEncryption", "awsRegion": "us-east-1",
-            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ci/deploy", "accountId": "123456789012"},
-            "requestParameters": {"bucketName": bucket}, "responseElements": null,
-            "eventID": id, "readOnly": false, "eventType": "AwsApiCall", "recipientAccountId": "123456789012"
-        }
-    })
-    .to_string()
-}
-
 async fn run_until_idle(moto: &aws::Moto, queue_url: &str, client: kube::Client) {
-    let opts = RunOptions {
-        queue_url: queue_url.to_string(),
-        aws: AwsOptions { settings: moto.settings(), role_template: None },
-        policies: Vec::new(),
-        out: Box::new(std::io::sink()),
-        table: false,
-        until_idle: true,
-        as_of: None,
-        own_principals: Vec::new(),
-        receivers: 1,
-        shutdown_grace: Duration::from_secs(5),
-        resync: None,
-        remediation: None,
-        cluster: Some(ClusterOptions {
-            client,
-            lease: None,
-            writer: WriterConfig { debounce: Duration::from_millis(200), ..WriterConfig::default() },
-        }),
-    };
+    let mut opts = run_options(moto.settings(), queue_url, client);
+    opts.until_idle = true;
     let (_keep, never) = tokio::sync::watch::channel(false);
     tokio::time::timeout(Duration::from_secs(60), serve(opts, never)).await.expect("run ends").expect("run ok");
 }
@@ -73,13 +34,7 @@ async fn findings_reach_policy_status_and_clear_when_fixed() {
     env.install_crds().await;
     let moto = aws::Moto::start();
     let policies: Api<HipaaPolicy> = Api::all(env.client());
-    policies
-        .create(
-            &PostParams::default(),
-            &policy("phi-buckets", json!({"scope": {"resourceTypes": ["AWS::S3::Bucket"]}})),
-        )
-        .await
-        .unwrap();
+    create_bucket_policy(&policies).await;
     // Passes the schema, fails compilation: reported, and does not stop the other policy.
     policies
         .create(&PostParams::default(), &policy("broken", json!({"rules": [{"id": "no-such-rule", "enabled": false}]})))
@@ -90,7 +45,7 @@ async fn findings_reach_policy_status_and_clear_when_fixed() {
     let sqs = moto.sqs().await;
     s3.create_bucket().bucket("oncology-scans").send().await.unwrap();
     let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
-    sqs.send_message().queue_url(&url).message_body(event("oncology-scans", "e-1")).send().await.unwrap();
+    sqs.send_message().queue_url(&url).message_body(bucket_event("oncology-scans", "e-1")).send().await.unwrap();
     run_until_idle(&moto, &url, env.client()).await;
 
     let p = policies.get("phi-buckets").await.unwrap();
@@ -113,24 +68,8 @@ async fn findings_reach_policy_status_and_clear_when_fixed() {
 
     // The bucket is fixed; the next event clears the violation (a fresh process: state is
     // rebuilt from what it evaluates, nothing lives only in memory).
-    let sse = aws_sdk_s3::types::ServerSideEncryptionByDefault::builder()
-        .sse_algorithm(aws_sdk_s3::types::ServerSideEncryption::Aes256)
-        .build()
-        .unwrap();
-    let rule =
-        aws_sdk_s3::types::ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(sse).build();
-    let config = aws_sdk_s3::types::ServerSideEncryptionConfiguration::builder().rules(rule).build().unwrap();
-    s3.put_bucket_encryption()
-        .bucket("oncology-scans")
-        .server_side_encryption_configuration(config)
-        .send()
-        .await
-        .unwrap();
-    let tls = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
-        "Resource": ["arn:aws:s3:::oncology-scans", "arn:aws:s3:::oncology-scans/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
-    s3.put_bucket_policy().bucket("oncology-scans").policy(tls.to_string()).send().await.unwrap();
-    sqs.send_message().queue_url(&url).message_body(event("oncology-scans", "e-2")).send().await.unwrap();
+    fix_bucket(&s3, "oncology-scans").await;
+    sqs.send_message().queue_url(&url).message_body(bucket_event("oncology-scans", "e-2")).send().await.unwrap();
     let ready_since = condition(&p, "Ready").last_transition_time.clone();
     run_until_idle(&moto, &url, env.client()).await;
 

@@ -7,6 +7,7 @@ mod aws;
 mod cluster_support;
 #[path = "../../phiguard-controller/tests/support/envtest.rs"]
 mod envtest;
+mod tools;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -17,11 +18,9 @@ use cluster_support::*;
 use futures_util::TryStreamExt;
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
-use kube::api::PostParams;
 use kube::runtime::watcher;
 use phiguard_api::HipaaPolicy;
 use phiguard_controller::reports::ReportFormat;
-use serde_json::json;
 
 const ARN: &str = "arn:aws:s3:::oncology-scans";
 const RULE: &str = "s3-bucket-default-encryption";
@@ -89,13 +88,7 @@ async fn world() -> World {
     env.apply_yaml(&rbac_yaml()).await;
     let moto = aws::Moto::start();
     let policies: Api<HipaaPolicy> = Api::all(env.client());
-    policies
-        .create(
-            &PostParams::default(),
-            &policy("phi-buckets", json!({"scope": {"resourceTypes": ["AWS::S3::Bucket"]}})),
-        )
-        .await
-        .unwrap();
+    create_bucket_policy(&policies).await;
     let s3 = moto.s3().await;
     let sqs = moto.sqs().await;
     // Found by the resync at start: no queue event needed.

@@ -10,6 +10,7 @@ mod aws;
 mod cluster_support;
 #[path = "../../phiguard-controller/tests/support/envtest.rs"]
 mod envtest;
+mod tools;
 
 use std::time::Duration;
 
@@ -18,60 +19,20 @@ use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use phiguard_api::HipaaPolicy;
 use phiguard_cli::plan::RemediationOptions;
-use phiguard_cli::run::{AwsOptions, ClusterOptions, RunOptions, serve};
-use phiguard_controller::events::EventConfig;
-use phiguard_controller::leader::LeaseConfig;
-use phiguard_controller::writer::WriterConfig;
+use phiguard_cli::run::RunOptions;
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-/// The operator with remediation on, running until the returned sender says stop.
-fn start_operator(
-    moto: &aws::Moto,
-    queue_url: &str,
-    client: kube::Client,
-) -> (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
-    let opts = RunOptions {
-        queue_url: queue_url.to_string(),
-        aws: AwsOptions { settings: moto.settings(), role_template: None },
-        policies: Vec::new(),
-        out: Box::new(std::io::sink()),
-        table: false,
-        until_idle: false,
-        as_of: None,
-        own_principals: Vec::new(),
-        receivers: 1,
-        shutdown_grace: Duration::from_secs(5),
-        resync: None,
-        remediation: Some(RemediationOptions {
-            settings: phiguard_remediate::Settings { verify_pause: Duration::from_millis(100), ..Default::default() },
-            status_interval: Duration::from_millis(300),
-            ..Default::default()
-        }),
-        cluster: Some(ClusterOptions {
-            client,
-            lease: Some(LeaseConfig {
-                namespace: "phiguard".into(),
-                name: "phiguard-leader".into(),
-                identity: "phiguard-0".into(),
-                duration_seconds: 15,
-                grace_seconds: 5,
-            }),
-            writer: WriterConfig {
-                debounce: Duration::from_millis(200),
-                reports: None,
-                events: Some(EventConfig { tick: Duration::from_millis(200), ..EventConfig::default() }),
-                ..WriterConfig::default()
-            },
-        }),
-    };
-    let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(async move {
-        serve(opts, stopped).await.expect("the operator stops cleanly");
+/// The operator as deployed, with remediation on (a short verify pause and status interval).
+fn remediating(moto: &aws::Moto, queue_url: &str, client: kube::Client) -> RunOptions {
+    let mut opts = operator_options(moto.settings(), queue_url, client, None);
+    opts.remediation = Some(RemediationOptions {
+        settings: phiguard_remediate::Settings { verify_pause: Duration::from_millis(100), ..Default::default() },
+        status_interval: Duration::from_millis(300),
+        ..Default::default()
     });
-    (stop, task)
+    opts
 }
 
 /// The reasons and notes of the events about a policy.
@@ -108,7 +69,7 @@ async fn remediation_shows_as_events_and_a_spent_budget_as_a_condition() {
         .await
         .unwrap();
     s3.create_bucket().bucket("radiology-scans").send().await.unwrap();
-    let (stop, operator) = start_operator(&moto, &url, env.client_as(OPERATOR, OPERATOR_GROUPS));
+    let (stop, operator) = start_operator(remediating(&moto, &url, env.client_as(OPERATOR, OPERATOR_GROUPS)));
     sqs.send_message().queue_url(&url).message_body(bucket_event("radiology-scans", "e-1")).send().await.unwrap();
     let planned = eventually("a RemediationPlanned event on phi-dry", WAIT, || async {
         let events = remediation_events(&admin, "phi-dry").await;
@@ -143,7 +104,7 @@ async fn remediation_shows_as_events_and_a_spent_budget_as_a_condition() {
         )
         .await
         .unwrap();
-    let (stop, operator) = start_operator(&moto, &url, env.client_as(OPERATOR, OPERATOR_GROUPS));
+    let (stop, operator) = start_operator(remediating(&moto, &url, env.client_as(OPERATOR, OPERATOR_GROUPS)));
     sqs.send_message().queue_url(&url).message_body(bucket_event("radiology-scans", "e-2")).send().await.unwrap();
     let events = eventually("a RemediationApplied event on phi-enforce", WAIT, || async {
         let events = remediation_events(&admin, "phi-enforce").await;

@@ -8,69 +8,20 @@ mod aws;
 mod cluster_support;
 #[path = "../../phiguard-controller/tests/support/envtest.rs"]
 mod envtest;
+mod tools;
 
 use std::time::Duration;
 
 use cluster_support::*;
 use kube::Api;
-use kube::api::{Patch, PatchParams, PostParams};
+use kube::api::{Patch, PatchParams};
 use phiguard_api::HipaaPolicy;
-use phiguard_cli::run::{AwsOptions, ClusterOptions, RunOptions, serve};
-use phiguard_controller::events::EventConfig;
-use phiguard_controller::leader::LeaseConfig;
 use phiguard_controller::reports::ReportFormat;
-use phiguard_controller::writer::WriterConfig;
 use serde_json::json;
 
 const ARN: &str = "arn:aws:s3:::oncology-scans";
 const RULE: &str = "s3-bucket-default-encryption";
 const WAIT: Duration = Duration::from_secs(60);
-
-/// The operator, running until the returned sender says stop.
-fn start_operator(
-    moto: &aws::Moto,
-    queue_url: &str,
-    client: kube::Client,
-    reports: Option<ReportFormat>,
-) -> (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
-    let opts = RunOptions {
-        queue_url: queue_url.to_string(),
-        aws: AwsOptions { settings: moto.settings(), role_template: None },
-        policies: Vec::new(),
-        out: Box::new(std::io::sink()),
-        table: false,
-        until_idle: false,
-        as_of: None,
-        own_principals: Vec::new(),
-        receivers: 1,
-        shutdown_grace: Duration::from_secs(5),
-        resync: None,
-        remediation: None,
-        cluster: Some(ClusterOptions {
-            client,
-            lease: Some(LeaseConfig {
-                namespace: "phiguard".into(),
-                name: "phiguard-leader".into(),
-                identity: "phiguard-0".into(),
-                duration_seconds: 15,
-                grace_seconds: 5,
-            }),
-            writer: WriterConfig {
-                debounce: Duration::from_millis(200),
-                reports,
-                events: Some(EventConfig { tick: Duration::from_millis(200), ..EventConfig::default() }),
-                ..WriterConfig::default()
-            },
-        }),
-    };
-    // Warnings (failed writes) show in a failing test's output.
-    let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(async move {
-        serve(opts, stopped).await.expect("the operator stops cleanly");
-    });
-    (stop, task)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn violations_reach_reports_and_events_and_clear_under_the_operator_rbac() {
@@ -81,21 +32,19 @@ async fn violations_reach_reports_and_events_and_clear_under_the_operator_rbac()
     let admin = env.client();
     let moto = aws::Moto::start();
     let policies: Api<HipaaPolicy> = Api::all(admin.clone());
-    policies
-        .create(
-            &PostParams::default(),
-            &policy("phi-buckets", json!({"scope": {"resourceTypes": ["AWS::S3::Bucket"]}})),
-        )
-        .await
-        .unwrap();
+    create_bucket_policy(&policies).await;
     let s3 = moto.s3().await;
     let sqs = moto.sqs().await;
     s3.create_bucket().bucket("oncology-scans").send().await.unwrap();
     tag_bucket(&s3, "oncology-scans").await;
     let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
 
-    let (stop, operator) =
-        start_operator(&moto, &url, env.client_as(OPERATOR, OPERATOR_GROUPS), Some(ReportFormat::OpenReports));
+    let (stop, operator) = start_operator(operator_options(
+        moto.settings(),
+        &url,
+        env.client_as(OPERATOR, OPERATOR_GROUPS),
+        Some(ReportFormat::OpenReports),
+    ));
     sqs.send_message().queue_url(&url).message_body(bucket_event("oncology-scans", "e-1")).send().await.unwrap();
 
     // The violation: in a ClusterReport, and as a Warning event on the policy.
@@ -170,19 +119,17 @@ async fn without_the_report_crds_status_and_events_carry_on() {
     let admin = env.client();
     let moto = aws::Moto::start();
     let policies: Api<HipaaPolicy> = Api::all(admin.clone());
-    policies
-        .create(
-            &PostParams::default(),
-            &policy("phi-buckets", json!({"scope": {"resourceTypes": ["AWS::S3::Bucket"]}})),
-        )
-        .await
-        .unwrap();
+    create_bucket_policy(&policies).await;
     let s3 = moto.s3().await;
     let sqs = moto.sqs().await;
     s3.create_bucket().bucket("oncology-scans").send().await.unwrap();
     let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
-    let (stop, operator) =
-        start_operator(&moto, &url, env.client_as(OPERATOR, OPERATOR_GROUPS), Some(ReportFormat::WgPolicy));
+    let (stop, operator) = start_operator(operator_options(
+        moto.settings(),
+        &url,
+        env.client_as(OPERATOR, OPERATOR_GROUPS),
+        Some(ReportFormat::WgPolicy),
+    ));
     sqs.send_message().queue_url(&url).message_body(bucket_event("oncology-scans", "e-1")).send().await.unwrap();
     eventually("Compliant=False in status", WAIT, || async {
         let p = policies.get("phi-buckets").await.ok()?;

@@ -20,6 +20,7 @@ mod aws_proxy;
 mod cluster_support;
 #[path = "../../phiguard-controller/tests/support/envtest.rs"]
 mod envtest;
+mod tools;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

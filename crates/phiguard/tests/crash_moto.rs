@@ -4,33 +4,17 @@
 
 #[path = "../../phiguard-aws/tests/support/mod.rs"]
 mod support;
+mod tools;
 
 use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
-use serde_json::json;
 use support::{Moto, queue_depth};
+use tools::cloudtrail::CloudTrail;
 
 const BUCKETS: usize = 60;
-
-fn event(bucket: &str) -> String {
-    json!({
-        "version": "0", "id": format!("eb-{bucket}"), "detail-type": "AWS API Call via CloudTrail",
-        "source": "aws.s3", "account": "123456789012", "time": "2026-11-28T12:00:00Z", "region": "us-east-1",
-        "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z", "eventSource": "s3.amazonaws.com",
-            "eventName": "PutBucketTagging", "awsRegion": "us-east-1",
-            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ci/deploy", "accountId": "123456789012"},
-            "requestParameters": {"bucketName": bucket}, "responseElements": null,
-            "eventID": format!("ct-{bucket}"), "readOnly": false, "eventType": "AwsApiCall",
-            "recipientAccountId": "123456789012"
-        }
-    })
-    .to_string()
-}
 
 /// Buckets with at least one finding line (a line torn by the kill is skipped: its message
 /// was not deleted, so it is evaluated again).
@@ -66,7 +50,12 @@ async fn kill_9_mid_batch_loses_nothing() {
         let entries = chunk
             .iter()
             .enumerate()
-            .map(|(i, n)| SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(event(n)).build())
+            .map(|(i, n)| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(CloudTrail::s3("PutBucketTagging", n, n).bare().to_string())
+                    .build()
+            })
             .collect::<Result<Vec<_>, _>>()
             .unwrap();
         sqs.send_message_batch().queue_url(&url).set_entries(Some(entries)).send().await.unwrap();

@@ -32,9 +32,9 @@ use aws_proxy::{Proxy, http};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 use support::{Moto, queue_depth};
+use tools::cloudtrail::CloudTrail;
 use tools::scrape::Scrape;
 
-const ACCOUNT: &str = "123456789012";
 /// How long the endpoint is gone (issue 7: 30 s).
 const OUTAGE: Duration = Duration::from_secs(30);
 /// How long each error phase lasts.
@@ -93,25 +93,6 @@ struct Injected {
     body: String,
 }
 
-fn cloudtrail(source: &str, event_name: &str, id: &str, request: Value) -> String {
-    json!({
-        "version": "0", "id": format!("eb-{id}"), "detail-type": "AWS API Call via CloudTrail",
-        "source": format!("aws.{source}"), "account": ACCOUNT, "time": "2026-11-28T12:00:00Z",
-        "region": "us-east-1", "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z",
-            "eventSource": format!("{source}.amazonaws.com"), "eventName": event_name, "awsRegion": "us-east-1",
-            "sourceIPAddress": "198.51.100.8",
-            "userIdentity": {"type": "AssumedRole", "arn": format!("arn:aws:sts::{ACCOUNT}:assumed-role/ci/deploy"),
-                             "accountId": ACCOUNT},
-            "requestParameters": request, "responseElements": null, "eventID": format!("ct-{id}"),
-            "readOnly": false, "eventType": "AwsApiCall", "managementEvent": true,
-            "recipientAccountId": ACCOUNT
-        }
-    })
-    .to_string()
-}
-
 struct Estate {
     s3: aws_sdk_s3::Client,
     sns: aws_sdk_sns::Client,
@@ -132,7 +113,7 @@ impl Estate {
             }
             let id = format!("b{b}-s3-{i}");
             out.push(Injected {
-                body: cloudtrail("s3", "PutBucketTagging", &id, json!({"bucketName": name})),
+                body: CloudTrail::new("s3", "PutBucketTagging", &id, json!({"bucketName": name})).to_string(),
                 event_id: id,
                 resource: name,
                 rule: "s3-bucket-default-encryption",
@@ -148,12 +129,13 @@ impl Estate {
             let arn = create.send().await.unwrap().topic_arn.unwrap();
             let id = format!("b{b}-sns-{i}");
             out.push(Injected {
-                body: cloudtrail(
+                body: CloudTrail::new(
                     "sns",
                     "SetTopicAttributes",
                     &id,
                     json!({"topicArn": arn, "attributeName": "DisplayName", "attributeValue": "ward"}),
-                ),
+                )
+                .to_string(),
                 event_id: id,
                 resource: arn,
                 rule: "sns-topic-encrypted",
@@ -198,7 +180,7 @@ impl Estate {
             }
             let id = format!("b{b}-ddb-{i}");
             out.push(Injected {
-                body: cloudtrail("dynamodb", "UpdateTable", &id, json!({"tableName": name})),
+                body: CloudTrail::new("dynamodb", "UpdateTable", &id, json!({"tableName": name})).to_string(),
                 event_id: id,
                 resource: name,
                 rule: "dynamodb-point-in-time-recovery",
@@ -338,30 +320,9 @@ async fn aws_outage_throttling_and_5xx_lose_nothing_and_show_in_metrics() {
     let estate = Estate { s3: moto.s3().await, sns: moto.sns().await, dynamodb: moto.dynamodb().await };
 
     // The queue as `phiguard setup` makes it: a dead-letter queue after 5 deliveries.
-    let dlq = sqs.create_queue().queue_name("fault-events-dlq").send().await.unwrap().queue_url.unwrap();
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
-    let url = sqs
-        .create_queue()
-        .queue_name("fault-events")
-        .attributes(QueueAttributeName::VisibilityTimeout, VISIBILITY_SECONDS)
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}).to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let (url, dlq) =
+        support::queue_with_dlq(&sqs, "fault-events", &[(QueueAttributeName::VisibilityTimeout, VISIBILITY_SECONDS)])
+            .await;
 
     let policy = dir.join("policy.yaml");
     std::fs::write(

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 use support::Moto;
+use tools::cloudtrail::CloudTrail;
 use tools::scrape::Scrape;
 
 const BUCKET: &str = "patient-mrn-00123456-records";
@@ -66,48 +67,34 @@ fn leaks(text: &str) -> Vec<&'static str> {
     FORBIDDEN.iter().copied().filter(|f| lower.contains(&f.to_ascii_lowercase())).collect()
 }
 
-fn cloudtrail(source: &str, name: &str, id: &str, request: Value, management: bool) -> String {
-    json!({
-        "version": "0", "id": format!("eb-{id}"), "detail-type": "AWS API Call via CloudTrail",
-        "source": format!("aws.{source}"), "account": "123456789012", "time": "2026-11-28T12:00:00Z",
-        "region": "us-east-1", "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z",
-            "eventSource": format!("{source}.amazonaws.com"), "eventName": name, "awsRegion": "us-east-1",
-            "sourceIPAddress": "198.51.100.8",
-            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ci/deploy",
-                             "accountId": "123456789012"},
-            "requestParameters": request, "responseElements": null, "eventID": format!("ct-{id}"),
-            "readOnly": false, "eventType": "AwsApiCall", "managementEvent": management,
-            "eventCategory": if management { "Management" } else { "Data" },
-            "recipientAccountId": "123456789012"
-        }
-    })
-    .to_string()
-}
-
 /// The messages: good ones carrying PHI in their payloads, and bad ones made of it.
 fn messages(queue_url: &str) -> Vec<String> {
     vec![
-        cloudtrail(
+        CloudTrail::new(
             "s3",
             "PutBucketTagging",
             "1",
             json!({"bucketName": BUCKET, "Host": format!("{BUCKET}.s3.amazonaws.com"),
                    "Tagging": {"TagSet": {"Tag": [{"Key": "owner", "Value": OWNER}]}}}),
-            true,
-        ),
-        cloudtrail("sqs", "TagQueue", "2", json!({"queueUrl": queue_url, "tags": {"member": MEMBER}}), true),
-        cloudtrail(
+        )
+        .category(true)
+        .to_string(),
+        CloudTrail::new("sqs", "TagQueue", "2", json!({"queueUrl": queue_url, "tags": {"member": MEMBER}}))
+            .category(true)
+            .to_string(),
+        CloudTrail::new(
             "dynamodb",
             "TagResource",
             "3",
             json!({"resourceArn": format!("arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}"),
                    "tags": [{"key": "member", "value": MEMBER}]}),
-            true,
-        ),
+        )
+        .category(true)
+        .to_string(),
         // A data event: not a configuration change, but it names the object.
-        cloudtrail("s3", "PutObject", "4", json!({"bucketName": BUCKET, "key": OBJECT_KEY}), false),
+        CloudTrail::new("s3", "PutObject", "4", json!({"bucketName": BUCKET, "key": OBJECT_KEY}))
+            .category(false)
+            .to_string(),
         // An S3 event notification (not an envelope PhiGuard consumes) naming the object.
         json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
                             "eventTime": "2026-11-28T12:00:00.000Z", "eventName": "ObjectCreated:Put",

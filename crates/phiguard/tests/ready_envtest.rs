@@ -4,19 +4,17 @@
 
 #[path = "../../phiguard-aws/tests/support/mod.rs"]
 mod aws;
+mod cluster_support;
 #[path = "../../phiguard-controller/tests/support/envtest.rs"]
 mod envtest;
+mod tools;
 
 use std::time::{Duration, Instant};
 
+use cluster_support::{create_bucket_policy, lease, run_options};
 use kube::Api;
-use kube::api::PostParams;
-use phiguard_api::HipaaPolicy;
 use phiguard_cli::admin::health;
-use phiguard_cli::run::{AwsOptions, ClusterOptions, RunOptions, serve};
-use phiguard_controller::leader::LeaseConfig;
-use phiguard_controller::writer::WriterConfig;
-use serde_json::json;
+use phiguard_cli::run::serve;
 
 /// Ask `/readyz`'s check until `want` holds for its answer.
 async fn ready_until(limit: Duration, what: &str, want: impl Fn(&Result<(), String>) -> bool) -> Result<(), String> {
@@ -37,38 +35,11 @@ async fn ready_while_leading_with_sqs_and_the_api_reachable() {
     env.install_crds().await;
     let moto = aws::Moto::start();
     let url = moto.sqs().await.create_queue().queue_name("ready-events").send().await.unwrap().queue_url.unwrap();
-    let policy: HipaaPolicy = serde_json::from_value(json!({
-        "apiVersion": "phiguard.io/v1alpha1", "kind": "HipaaPolicy",
-        "metadata": {"name": "phi-buckets"}, "spec": {"scope": {"resourceTypes": ["AWS::S3::Bucket"]}}
-    }))
-    .unwrap();
-    Api::<HipaaPolicy>::all(env.client()).create(&PostParams::default(), &policy).await.unwrap();
+    create_bucket_policy(&Api::all(env.client())).await;
 
-    let opts = RunOptions {
-        queue_url: url,
-        aws: AwsOptions { settings: moto.settings(), role_template: None },
-        policies: Vec::new(),
-        out: Box::new(std::io::sink()),
-        table: false,
-        until_idle: false,
-        as_of: None,
-        own_principals: Vec::new(),
-        receivers: 1,
-        shutdown_grace: Duration::from_secs(1),
-        resync: None,
-        remediation: None,
-        cluster: Some(ClusterOptions {
-            client: env.client(),
-            lease: Some(LeaseConfig {
-                namespace: "default".into(),
-                name: "phiguard-leader".into(),
-                identity: "ready-test".into(),
-                duration_seconds: 15,
-                grace_seconds: 5,
-            }),
-            writer: WriterConfig { debounce: Duration::from_millis(200), ..WriterConfig::default() },
-        }),
-    };
+    let mut opts = run_options(moto.settings(), &url, env.client());
+    opts.shutdown_grace = Duration::from_secs(1);
+    opts.cluster.as_mut().expect("cluster mode").lease = Some(lease("default", "ready-test"));
     // Before `run` starts there is nothing to be ready with.
     assert!(health().ready().await.is_err());
     let (stop, stopped) = tokio::sync::watch::channel(false);

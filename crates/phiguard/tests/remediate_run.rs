@@ -4,29 +4,14 @@
 
 #[path = "../../phiguard-aws/tests/support/mod.rs"]
 mod support;
+mod tools;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::Moto;
-
-fn event(name: &str, bucket: &str, caller: &str, id: &str) -> String {
-    json!({
-        "version": "0", "id": format!("eb-{id}"), "detail-type": "AWS API Call via CloudTrail",
-        "source": "aws.s3", "account": "123456789012", "time": "2026-11-28T12:00:00Z", "region": "us-east-1",
-        "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z", "eventSource": "s3.amazonaws.com",
-            "eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.8",
-            "userIdentity": {"type": "AssumedRole", "arn": caller, "accountId": "123456789012"},
-            "requestParameters": {"bucketName": bucket, "Host": format!("{bucket}.s3.amazonaws.com")},
-            "responseElements": null, "eventID": format!("ct-{id}"), "readOnly": false,
-            "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "123456789012"
-        }
-    })
-    .to_string()
-}
+use tools::cloudtrail::CloudTrail;
 
 fn run(moto: &Moto, url: &str, policy: &Path, history: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_phiguard"))
@@ -65,8 +50,7 @@ async fn an_event_leads_to_one_verified_fix_and_a_history_entry() {
     let _ = std::fs::remove_file(&trail);
 
     // The kill switch first: nothing changes, the attempt is audited.
-    let deleted =
-        event("DeleteBucketEncryption", "transcripts", "arn:aws:sts::123456789012:assumed-role/ci/deploy", "1");
+    let deleted = CloudTrail::s3("DeleteBucketEncryption", "transcripts", "1").with_host().to_string();
     sqs.send_message().queue_url(&url).message_body(&deleted).send().await.unwrap();
     let out = run(&moto, &url, &policy, &trail, &["--kill-switch"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -79,7 +63,7 @@ async fn an_event_leads_to_one_verified_fix_and_a_history_entry() {
     std::fs::remove_file(&trail).unwrap();
 
     // Enforce: a fresh read, one fix, verified; the TLS rule (overridden to dryRun) is planned only.
-    let again = event("PutBucketTagging", "transcripts", "arn:aws:sts::123456789012:assumed-role/ci/deploy", "2");
+    let again = CloudTrail::s3("PutBucketTagging", "transcripts", "2").with_host().to_string();
     sqs.send_message().queue_url(&url).message_body(&again).send().await.unwrap();
     let out = run(&moto, &url, &policy, &trail, &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -97,12 +81,10 @@ async fn an_event_leads_to_one_verified_fix_and_a_history_entry() {
     assert_eq!(applied["trigger"], "event");
 
     // PhiGuard's own PutBucketEncryption comes back as an event: no second action.
-    let own = event(
-        "PutBucketEncryption",
-        "transcripts",
-        "arn:aws:sts::123456789012:assumed-role/phiguard-remediator/session-1",
-        "3",
-    );
+    let own = CloudTrail::s3("PutBucketEncryption", "transcripts", "3")
+        .with_host()
+        .caller("arn:aws:sts::123456789012:assumed-role/phiguard-remediator/session-1")
+        .to_string();
     sqs.send_message().queue_url(&url).message_body(&own).send().await.unwrap();
     let out = run(&moto, &url, &policy, &trail, &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

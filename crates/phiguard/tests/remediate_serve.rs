@@ -4,6 +4,7 @@
 
 #[path = "../../phiguard-aws/tests/support/mod.rs"]
 mod support;
+mod tools;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,22 +13,7 @@ use phiguard_cli::plan::RemediationOptions;
 use phiguard_cli::run::{AwsOptions, RunOptions, serve};
 use serde_json::{Value, json};
 use support::Moto;
-
-fn event(bucket: &str, id: &str) -> String {
-    json!({
-        "version": "0", "id": format!("eb-{id}"), "detail-type": "AWS API Call via CloudTrail",
-        "source": "aws.s3", "account": "123456789012", "time": "2026-11-28T12:00:00Z", "region": "us-east-1",
-        "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z", "eventSource": "s3.amazonaws.com",
-            "eventName": "DeleteBucketEncryption", "awsRegion": "us-east-1",
-            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ci/deploy", "accountId": "123456789012"},
-            "requestParameters": {"bucketName": bucket}, "responseElements": null,
-            "eventID": format!("ct-{id}"), "readOnly": false, "eventType": "AwsApiCall", "recipientAccountId": "123456789012"
-        }
-    })
-    .to_string()
-}
+use tools::cloudtrail::CloudTrail;
 
 fn enforcing(name: &str) -> phiguard_rules::CompiledPolicy {
     let spec: phiguard_api::HipaaPolicySpec = serde_json::from_value(json!({
@@ -77,7 +63,12 @@ async fn two_operators_in_one_process_remediate_separately() {
     for (bucket, queue) in [("ward-a-notes", "events-a"), ("ward-b-notes", "events-b")] {
         s3.create_bucket().bucket(bucket).send().await.unwrap();
         let url = sqs.create_queue().queue_name(queue).send().await.unwrap().queue_url.unwrap();
-        sqs.send_message().queue_url(&url).message_body(event(bucket, queue)).send().await.unwrap();
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(CloudTrail::s3("DeleteBucketEncryption", bucket, queue).bare().to_string())
+            .send()
+            .await
+            .unwrap();
         urls.push(url);
     }
     let dir = std::env::temp_dir().join(format!("phiguard-two-serves-{}", std::process::id()));

@@ -152,7 +152,7 @@ impl Drop for Moto {
     }
 }
 
-/// (visible, in flight) message counts of a queue.
+/// (visible, in flight) message counts of a queue; `u64::MAX` for a count it did not give.
 #[allow(dead_code)] // each test binary uses a different subset
 pub async fn queue_depth(client: &aws_sdk_sqs::Client, url: &str) -> (u64, u64) {
     use aws_sdk_sqs::types::QueueAttributeName as Q;
@@ -163,9 +163,37 @@ pub async fn queue_depth(client: &aws_sdk_sqs::Client, url: &str) -> (u64, u64) 
         .attribute_names(Q::ApproximateNumberOfMessagesNotVisible)
         .send()
         .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("GetQueueAttributes: {}", aws_sdk_sqs::error::DisplayErrorContext(e)))
         .attributes
-        .unwrap();
+        .unwrap_or_default();
     let n = |k: Q| a.get(&k).and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
     (n(Q::ApproximateNumberOfMessages), n(Q::ApproximateNumberOfMessagesNotVisible))
+}
+
+/// A queue's ARN, which a redrive policy names.
+#[allow(dead_code)] // each test binary uses a different subset
+pub async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> String {
+    use aws_sdk_sqs::types::QueueAttributeName as Q;
+    let mut attributes =
+        client.get_queue_attributes().queue_url(url).attribute_names(Q::QueueArn).send().await.unwrap().attributes;
+    attributes.as_mut().and_then(|a| a.remove(&Q::QueueArn)).expect("the queue's ARN")
+}
+
+/// An event queue `name` with `attributes` and, as `phiguard setup` makes one, a dead-letter
+/// queue `<name>-dlq` that takes a message after 5 deliveries. Returns both URLs (queue, DLQ).
+#[allow(dead_code)] // each test binary uses a different subset
+pub async fn queue_with_dlq(
+    client: &aws_sdk_sqs::Client,
+    name: &str,
+    attributes: &[(aws_sdk_sqs::types::QueueAttributeName, &str)],
+) -> (String, String) {
+    use aws_sdk_sqs::types::QueueAttributeName as Q;
+    let dlq = client.create_queue().queue_name(format!("{name}-dlq")).send().await.unwrap().queue_url.unwrap();
+    let redrive = serde_json::json!({"deadLetterTargetArn": queue_arn(client, &dlq).await, "maxReceiveCount": "5"});
+    let mut create = client.create_queue().queue_name(name);
+    for (key, value) in attributes {
+        create = create.attributes(key.clone(), *value);
+    }
+    let url = create.attributes(Q::RedrivePolicy, redrive.to_string()).send().await.unwrap().queue_url.unwrap();
+    (url, dlq)
 }

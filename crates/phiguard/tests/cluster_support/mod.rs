@@ -6,10 +6,17 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::events::v1::Event as K8sEvent;
 use kube::Api;
-use kube::api::{DynamicObject, ListParams};
+use kube::api::{DynamicObject, ListParams, PostParams};
 use phiguard_api::HipaaPolicy;
+use phiguard_aws::AwsSettings;
+use phiguard_cli::run::{AwsOptions, ClusterOptions, RunOptions, serve};
+use phiguard_controller::events::EventConfig;
+use phiguard_controller::leader::LeaseConfig;
 use phiguard_controller::reports::ReportFormat;
+use phiguard_controller::writer::WriterConfig;
 use serde_json::json;
+
+use crate::tools::cloudtrail::CloudTrail;
 
 /// The operator's service account and the groups its token would carry (tests/data/rbac.yaml).
 pub const OPERATOR: &str = "system:serviceaccount:phiguard:phiguard";
@@ -31,21 +38,78 @@ pub fn policy(name: &str, spec: serde_json::Value) -> HipaaPolicy {
     .unwrap()
 }
 
+/// Creates `phi-buckets`, the policy scoped to S3 buckets the cluster tests watch.
+pub async fn create_bucket_policy(policies: &Api<HipaaPolicy>) {
+    let spec = json!({"scope": {"resourceTypes": ["AWS::S3::Bucket"]}});
+    policies.create(&PostParams::default(), &policy("phi-buckets", spec)).await.unwrap();
+}
+
 /// An EventBridge CloudTrail event naming a bucket: the operator reads the bucket live.
 pub fn bucket_event(bucket: &str, id: &str) -> String {
-    json!({
-        "version": "0", "id": id, "detail-type": "AWS API Call via CloudTrail",
-        "source": "aws.s3", "account": "123456789012", "time": "2026-11-28T12:00:00Z", "region": "us-east-1",
-        "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-28T12:00:00Z", "eventSource": "s3.amazonaws.com",
-            "eventName": "PutBucketEncryption", "awsRegion": "us-east-1",
-            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/ci/deploy", "accountId": "123456789012"},
-            "requestParameters": {"bucketName": bucket}, "responseElements": null,
-            "eventID": id, "readOnly": false, "eventType": "AwsApiCall", "recipientAccountId": "123456789012"
-        }
-    })
-    .to_string()
+    CloudTrail::s3("PutBucketEncryption", bucket, id).ids(id, id).bare().to_string()
+}
+
+/// `phiguard run` in cluster mode over `queue_url`, as the tests run it unless they say
+/// otherwise: one receiver, no lease, no resync or remediation, status written 200 ms after a
+/// change.
+pub fn run_options(aws: AwsSettings, queue_url: &str, client: kube::Client) -> RunOptions {
+    RunOptions {
+        queue_url: queue_url.to_string(),
+        aws: AwsOptions { settings: aws, role_template: None },
+        policies: Vec::new(),
+        out: Box::new(std::io::sink()),
+        table: false,
+        until_idle: false,
+        as_of: None,
+        own_principals: Vec::new(),
+        receivers: 1,
+        shutdown_grace: Duration::from_secs(5),
+        resync: None,
+        remediation: None,
+        cluster: Some(ClusterOptions {
+            client,
+            lease: None,
+            writer: WriterConfig { debounce: Duration::from_millis(200), ..WriterConfig::default() },
+        }),
+    }
+}
+
+/// The lease `phiguard-leader` in `namespace`, held as `identity` (15 s, renewed 5 s early).
+pub fn lease(namespace: &str, identity: &str) -> LeaseConfig {
+    LeaseConfig {
+        namespace: namespace.into(),
+        name: "phiguard-leader".into(),
+        identity: identity.into(),
+        duration_seconds: 15,
+        grace_seconds: 5,
+    }
+}
+
+/// [`run_options`] for the operator as deployed: `phiguard-0` holding the lease in `phiguard`,
+/// writing Kubernetes Events (a 200 ms tick) and `reports`.
+pub fn operator_options(
+    aws: AwsSettings,
+    queue_url: &str,
+    client: kube::Client,
+    reports: Option<ReportFormat>,
+) -> RunOptions {
+    let mut opts = run_options(aws, queue_url, client);
+    let cluster = opts.cluster.as_mut().expect("cluster mode");
+    cluster.lease = Some(lease("phiguard", "phiguard-0"));
+    cluster.writer.reports = reports;
+    cluster.writer.events = Some(EventConfig { tick: Duration::from_millis(200), ..EventConfig::default() });
+    opts
+}
+
+/// Runs the operator until the returned sender says stop. Warnings (failed writes) show in a
+/// failing test's output.
+pub fn start_operator(opts: RunOptions) -> (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(async move {
+        serve(opts, stopped).await.expect("the operator stops cleanly");
+    });
+    (stop, task)
 }
 
 /// Default encryption and a TLS-only bucket policy: the two rules a bare moto bucket fails.

@@ -1,7 +1,8 @@
 //! What tests and benches share: the external tools they run (helm, promtool, ElasticMQ),
-//! filling a queue, and reading a `/metrics` scrape.
+//! the CloudTrail events they send, filling a queue, and reading a `/metrics` scrape.
 #![allow(dead_code)] // each test binary uses only some of them
 
+pub mod cloudtrail;
 pub mod scrape;
 
 use std::ops::Range;
