@@ -639,23 +639,7 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-/// glibc gives threads that allocate at once their own arenas (up to 8 per core) and keeps
-/// what each freed: the report writer's passes, on whichever runtime thread is free, left
-/// ~12 MiB more resident at 100,000 resources (docs/benchmarks.md). Two arenas are enough for
-/// an operator that spends its time waiting on the network. `MALLOC_ARENA_MAX`, when set,
-/// still wins. The container image is a musl build, whose malloc has no arenas.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn limit_malloc_arenas() {
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: runs first in `main`, before any other thread exists; `mallopt` only sets an
-        // allocator parameter (an unknown one is refused by its return value, not UB).
-        unsafe { libc::mallopt(libc::M_ARENA_MAX, 2) };
-    }
-}
-
 fn main() -> ExitCode {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    limit_malloc_arenas();
     let cli = Cli::parse();
     // Logs go to stderr (stdout carries findings).
     let directives =
