@@ -487,25 +487,28 @@ fn attribution(n: usize) -> Vec<Share> {
     drop(reports);
 
     // Cluster mode, as the writer does now (`writer::flush_reports`): one object at a time,
-    // fingerprinted; changed ones (all, on a first write) kept as JSON text, 64 a pass.
+    // fingerprinted from its inputs, and built only when changed (all, on a first write);
+    // kept as JSON text up to the writer's byte bound a pass.
     let before = live();
     reset_peak();
     let mut written = std::collections::BTreeMap::new();
     let mut changed = Vec::new();
-    phiguard_controller::reports::for_each_report(
+    let mut kept = 0;
+    phiguard_controller::reports::for_each_report_lazy(
         phiguard_controller::reports::ReportFormat::OpenReports,
         &phiguard_controller::reports::Owner { name: &policy, uid: None },
         &index.shards(&policy),
-        |name, body| {
-            let print = phiguard_controller::reports::fingerprint(&body);
-            if changed.len() < 64 {
-                changed.push((name.clone(), serde_json::to_vec(&body).unwrap_or_default()));
+        |name, print, body| {
+            if kept < phiguard_controller::writer::MAX_REPORT_BYTES_PER_FLUSH {
+                let text = serde_json::to_vec(&body()).unwrap_or_default();
+                kept += text.len();
+                changed.push((name.to_string(), text));
             }
-            written.insert(name, (policy.clone(), Some(print)));
+            written.insert(name.to_string(), (policy.clone(), Some(print)));
         },
     );
     shares.push(Share {
-        what: "cluster mode: the report writer's peak during a first-write pass (one object at a time, 64 kept as JSON)",
+        what: "cluster mode: the report writer's peak during a first-write pass (one object at a time, 2 MiB kept as JSON)",
         bytes: PEAK.load(Ordering::Relaxed) - before,
     });
     drop(changed);
