@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run fuzz targets until coverage stops growing, one target at a time, one job, at the lowest
 # CPU priority (the machine is shared):
-#   bash fuzz/plateau.sh [TARGET...]                        default: all four targets
+#   bash fuzz/plateau.sh [TARGET...]                        default: all five targets
 #   PLATEAU_SECONDS=180 MAX_SECONDS=600 bash fuzz/plateau.sh decode
 # A target stops when libFuzzer's `cov` has not grown for PLATEAU_SECONDS (default 180), or
 # after MAX_SECONDS (default 600). Needs the targets built (`bash scripts/fuzz.sh 1` builds
@@ -17,13 +17,13 @@ cache="${PHIGUARD_CACHE:-$HOME/.cache/phiguard}"
 plateau="${PLATEAU_SECONDS:-180}"
 max="${MAX_SECONDS:-600}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode decode_evaluate policy phi_scan)
+[ ${#targets[@]} -gt 0 ] || targets=(decode decode_evaluate policy policy_spec phi_scan)
 bin_dir="${CARGO_TARGET_DIR:-$cache/fuzz-target}/x86_64-unknown-linux-gnu/release"
 seeds_for() {
   case "$1" in
     decode | decode_evaluate) echo "deploy/examples/events crates/phiguard-events/tests/fixtures" ;;
     policy) echo "deploy/examples/policies" ;;
-    phi_scan) echo "" ;;
+    policy_spec | phi_scan) echo "" ;;
   esac
 }
 status=0

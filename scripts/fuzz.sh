@@ -11,7 +11,7 @@ source scripts/cache.sh
 cache="${PHIGUARD_CACHE:-$HOME/.cache/phiguard}"
 seconds="${1:-60}"; shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode decode_evaluate policy phi_scan)
+[ ${#targets[@]} -gt 0 ] || targets=(decode decode_evaluate policy policy_spec phi_scan)
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   echo "fuzz: SKIPPED — no nightly toolchain (cargo-fuzz needs one: rustup toolchain install nightly)"
   exit 0
@@ -26,7 +26,7 @@ seeds_for() {
   case "$1" in
     decode | decode_evaluate) echo "deploy/examples/events crates/phiguard-events/tests/fixtures" ;;
     policy) echo "deploy/examples/policies" ;;
-    phi_scan) echo "" ;;
+    policy_spec | phi_scan) echo "" ;;
   esac
 }
 status=0
