@@ -1,29 +1,13 @@
 //! The findings index and the status built from it: pure, no API server.
 
+#[path = "support/findings.rs"]
+mod findings;
+
+use findings::bucket;
 use jiff::Timestamp;
 use phiguard_api::conditions::{COMPLIANT, READY, reason};
-use phiguard_controller::index::{FindingsIndex, ResourceKey, Transition};
+use phiguard_controller::index::{FindingsIndex, Transition};
 use phiguard_controller::status::{Compiled, build_status};
-use phiguard_rules::model::{Encryption, Model, Resource, ResourceType, S3Bucket, StateSource};
-use phiguard_rules::{Evaluation, Finding, baseline, evaluate};
-
-fn bucket(name: &str, encrypted: bool) -> (ResourceKey, Vec<Finding>) {
-    let mut r = Resource::new(ResourceType::S3Bucket, name, StateSource::LiveRead);
-    r.arn = Some(format!("arn:aws:s3:::{name}"));
-    r.tags = Some(vec![]);
-    r.model = Model::S3Bucket(S3Bucket {
-        default_encryption: Some(if encrypted { Encryption::ServiceManaged } else { Encryption::Off }),
-        ..S3Bucket::default()
-    });
-    let Evaluation::Evaluated(f) = evaluate(&baseline(), &r, jiff::civil::date(2026, 11, 29)) else { panic!() };
-    let key = ResourceKey {
-        id: r.arn.clone().unwrap(),
-        resource_type: "AWS::S3::Bucket".into(),
-        account: Some("123456789012".into()),
-        region: Some("us-east-1".into()),
-    };
-    (key, f)
-}
 
 fn t(s: &str) -> Timestamp {
     s.parse().unwrap()

@@ -1,40 +1,21 @@
 //! The report writer against a real kube-apiserver (envtest): a first write of more reports
 //! than one pass may hold goes out over several byte-bounded passes, and then stops.
 
+#[path = "support/findings.rs"]
+mod findings;
 mod support;
 
 use kube::Api;
 use kube::api::{DynamicObject, ListParams};
-use phiguard_controller::index::ResourceKey;
 use phiguard_controller::policies::{PolicyState, Shared};
 use phiguard_controller::reports::{MANAGED_BY, ReportFormat};
 use phiguard_controller::writer::{MAX_REPORT_BYTES_PER_FLUSH, ReportState, WriterConfig, flush_reports};
-use phiguard_rules::model::{Encryption, Model, Resource, ResourceType, S3Bucket, StateSource};
-use phiguard_rules::{Evaluation, Finding, Status, baseline, evaluate};
+use phiguard_rules::Status;
 use support::envtest::Envtest;
 
 const POLICY: &str = "hipaa";
 /// Enough buckets for several passes' worth of report text (~0.4 KiB a result).
 const BUCKETS: usize = 3000;
-
-fn bucket(i: usize) -> (ResourceKey, Vec<Finding>) {
-    let name = format!("ward-{i:05}");
-    let mut r = Resource::new(ResourceType::S3Bucket, &name, StateSource::LiveRead);
-    r.arn = Some(format!("arn:aws:s3:::{name}"));
-    r.tags = Some(vec![]);
-    r.model = Model::S3Bucket(S3Bucket {
-        default_encryption: Some(if i.is_multiple_of(2) { Encryption::ServiceManaged } else { Encryption::Off }),
-        ..S3Bucket::default()
-    });
-    let Evaluation::Evaluated(f) = evaluate(&baseline(), &r, jiff::civil::date(2026, 11, 29)) else { panic!() };
-    let key = ResourceKey {
-        id: r.arn.clone().unwrap(),
-        resource_type: "AWS::S3::Bucket".into(),
-        account: Some("123456789012".into()),
-        region: Some("us-east-1".into()),
-    };
-    (key, f)
-}
 
 /// What the API server holds: (name, resourceVersion, bytes of the object without metadata).
 async fn reports(api: &Api<DynamicObject>) -> Vec<(String, String, usize, Vec<serde_json::Value>)> {
@@ -72,7 +53,7 @@ async fn a_first_write_goes_out_in_byte_bounded_passes_then_stops() {
         let mut index = shared.index.lock().unwrap();
         let now = "2026-11-29T10:00:00Z".parse().unwrap();
         for i in 0..BUCKETS {
-            let (key, findings) = bucket(i);
+            let (key, findings) = findings::bucket(&format!("ward-{i:05}"), i.is_multiple_of(2));
             expected_results += findings.iter().filter(|f| f.status != Status::NotApplicable).count();
             index.observe(&key, &[(POLICY, &findings)], now);
         }
