@@ -106,6 +106,8 @@ pub async fn run(
         // every pass, so new findings are not held behind a first write of many reports.
         let wait = if backlog { Duration::ZERO } else { config.debounce };
         let stopping = tokio::select! {
+            // Stop first: with a backlog the sleep is always ready too.
+            biased;
             _ = stop.wait_for(|s| *s) => true,
             () = tokio::time::sleep(wait) => false,
         };
