@@ -17,15 +17,9 @@ cache="${PHIGUARD_CACHE:-$HOME/.cache/phiguard}"
 plateau="${PLATEAU_SECONDS:-180}"
 max="${MAX_SECONDS:-600}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode decode_evaluate policy policy_spec phi_scan)
 bin_dir="${CARGO_TARGET_DIR:-$cache/fuzz-target}/x86_64-unknown-linux-gnu/release"
-seeds_for() {
-  case "$1" in
-    decode | decode_evaluate) echo "deploy/examples/events crates/phiguard-events/tests/fixtures" ;;
-    policy) echo "deploy/examples/policies" ;;
-    policy_spec | phi_scan) echo "" ;;
-  esac
-}
+source fuzz/targets.sh
+[ ${#targets[@]} -gt 0 ] || targets=("${FUZZ_TARGETS[@]}")
 status=0
 for t in "${targets[@]}"; do
   out="$cache/fuzz-plateau/$t"
@@ -35,7 +29,7 @@ for t in "${targets[@]}"; do
   start=$(date +%s)
   # shellcheck disable=SC2046
   nice -n 19 "$bin_dir/$t" "$corpus" $(seeds_for "$t") \
-    -max_total_time="$max" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -max_total_time="$max" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $(flags_for "$t") \
     -artifact_prefix="fuzz/artifacts/$t/" >"$out/log" 2>&1 &
   fuzz_pid=$!
   last_cov=0

@@ -11,7 +11,6 @@ source scripts/cache.sh
 cache="${PHIGUARD_CACHE:-$HOME/.cache/phiguard}"
 seconds="${1:-60}"; shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode decode_evaluate policy policy_spec phi_scan)
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   echo "fuzz: SKIPPED — no nightly toolchain (cargo-fuzz needs one: rustup toolchain install nightly)"
   exit 0
@@ -22,20 +21,15 @@ if [ ! -x "$fuzz_bin" ]; then
 fi
 # Own target dir: nightly + sanitizer artifacts cannot share the stable build's.
 export CARGO_TARGET_DIR="$cache/fuzz-target"
-seeds_for() {
-  case "$1" in
-    decode | decode_evaluate) echo "deploy/examples/events crates/phiguard-events/tests/fixtures" ;;
-    policy) echo "deploy/examples/policies" ;;
-    policy_spec | phi_scan) echo "" ;;
-  esac
-}
+source fuzz/targets.sh
+[ ${#targets[@]} -gt 0 ] || targets=("${FUZZ_TARGETS[@]}")
 status=0
 for t in "${targets[@]}"; do
   corpus="$cache/fuzz-corpus/$t"
   mkdir -p "$corpus" "fuzz/artifacts/$t"
   # shellcheck disable=SC2046
   if ! (cd fuzz && "$fuzz_bin" run --target-dir "$CARGO_TARGET_DIR" "$t" "$corpus" $(for d in $(seeds_for "$t"); do echo "../$d"; done) \
-      -- -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 2>&1 |
+      -- -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $(flags_for "$t") 2>&1 |
       grep -E "^(#[0-9]+ +DONE|stat::|==[0-9]+==|SUMMARY|Done|INFO: seed corpus)|panicked" ); then
     echo "fuzz: $t FAILED (see fuzz/artifacts/$t/)"; status=1
   fi
