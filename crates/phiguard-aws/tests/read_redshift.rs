@@ -1,4 +1,5 @@
-//! Live Redshift cluster reads against moto: encryption, `require_ssl` and audit logging.
+//! Live Redshift reads against moto: clusters (encryption, `require_ssl`, audit logging) and
+//! cluster parameter groups (family, listing, tags).
 //!
 //! moto 5.2.5 cannot modify a cluster parameter group (ModifyClusterParameterGroup answers
 //! an HTML 500), and DescribeClusterParameters lists its mock defaults (`require_ssl=false`)
@@ -17,7 +18,7 @@ use aws_sdk_redshift::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_redshift::error::BoxError;
 use aws_sdk_redshift::types::{Parameter, Tag};
 use jiff::civil::date;
-use phiguard_aws::read::redshift::{list_clusters, read_cluster};
+use phiguard_aws::read::redshift::{list_clusters, read_cluster, read_parameter_group};
 use phiguard_aws::read::{LiveReader, ReadOutcome, unimplemented};
 use phiguard_aws::sdk_config;
 use phiguard_rules::model::{Model, ParameterGroupRef, Resource, ResourceType, StateSource};
@@ -187,6 +188,13 @@ async fn without_cluster_parameters_the_tls_verdict_stays_unknown() {
     // A default group needs no listing.
     let r = found(read_cluster(&without, "scratch", Some(ACCOUNT)).await.unwrap());
     assert_eq!(verdict(&r, "redshift-cluster-require-ssl").0, Status::Fail);
+
+    // The group itself: found, but its listing incomplete, so no parameter is at its default.
+    let r = found(read_parameter_group(&without, "phi-warehouse", Some(ACCOUNT)).await.unwrap());
+    let Model::ParameterGroup(g) = &r.model else { panic!("parameter group model") };
+    assert_eq!((g.complete, g.parameters.len(), g.family.as_deref()), (false, 0, Some("redshift-1.0")));
+    let (status, reason) = verdict(&r, "db-parameter-group-forces-tls");
+    assert_eq!(status, Status::Unknown, "{reason}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,5 +212,40 @@ async fn live_reader_reads_and_lists_clusters() {
     let r = found(reader.read(&target).await.expect("a reader").unwrap());
     assert_eq!(r.arn.as_deref(), Some("arn:aws:redshift:us-east-1:123456789012:cluster:claims-warehouse"));
     rs.delete_cluster().cluster_identifier("claims-warehouse").skip_final_cluster_snapshot(true).send().await.unwrap();
+    assert!(matches!(reader.read(&target).await.unwrap().unwrap(), ReadOutcome::Gone));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameter_groups_are_read_with_their_listing_and_tags() {
+    let moto = Moto::start();
+    let rs = moto.redshift().await;
+    let reader = LiveReader::new(&sdk_config(&moto.settings()).await, &moto.settings());
+    rs.create_cluster_parameter_group()
+        .parameter_group_name("phi-warehouse")
+        .parameter_group_family("redshift-1.0")
+        .description("warehouse parameters")
+        .tags(Tag::builder().key("data-classification").value("phi").build())
+        .send()
+        .await
+        .unwrap();
+
+    assert!(LiveReader::readable_types().contains(&ResourceType::RedshiftClusterParameterGroup));
+    let refs = reader.list(&ResourceType::RedshiftClusterParameterGroup).await.expect("enumerable").unwrap();
+    let mut target = refs.into_iter().find(|r| r.id == "phi-warehouse").expect("the group is listed");
+    target.account = Some(ACCOUNT.into());
+    let r = found(reader.read(&target).await.expect("a reader").unwrap());
+    assert_eq!((&r.resource_type, &r.source), (&ResourceType::RedshiftClusterParameterGroup, &StateSource::LiveRead));
+    assert_eq!(r.arn.as_deref(), Some("arn:aws:redshift:us-east-1:123456789012:parametergroup:phi-warehouse"));
+    assert_eq!((r.account.as_deref(), r.region.as_deref()), (Some(ACCOUNT), Some("us-east-1")));
+    assert_eq!(r.tags, Some(vec![("data-classification".to_string(), "phi".to_string())]));
+    let Model::ParameterGroup(g) = &r.model else { panic!("parameter group model") };
+    assert_eq!(g.family.as_deref(), Some("redshift-1.0"));
+    // moto lists its mock defaults for every group: require_ssl=false, a full listing.
+    assert!(g.complete);
+    assert_eq!(g.get("require_ssl"), Some("false"));
+    let (status, reason) = verdict(&r, "db-parameter-group-forces-tls");
+    assert_eq!(status, Status::Fail, "{reason}");
+
+    rs.delete_cluster_parameter_group().parameter_group_name("phi-warehouse").send().await.unwrap();
     assert!(matches!(reader.read(&target).await.unwrap().unwrap(), ReadOutcome::Gone));
 }

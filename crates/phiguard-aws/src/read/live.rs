@@ -70,7 +70,12 @@ pub const IAM_READ_ACTIONS: &[(&str, &[&str])] = &[
     ("ReadApiGatewayStages", &["apigateway:GET"]),
     (
         "ReadRedshiftClusters",
-        &["redshift:DescribeClusters", "redshift:DescribeClusterParameters", "redshift:DescribeLoggingStatus"],
+        &[
+            "redshift:DescribeClusters",
+            "redshift:DescribeClusterParameterGroups",
+            "redshift:DescribeClusterParameters",
+            "redshift:DescribeLoggingStatus",
+        ],
     ),
     (
         "ReadEc2VolumesVpcsAndEbsDefaults",
@@ -173,6 +178,7 @@ impl LiveReader {
             ResourceType::CloudFrontDistribution,
             ResourceType::ApiGatewayStage,
             ResourceType::RedshiftCluster,
+            ResourceType::RedshiftClusterParameterGroup,
             ResourceType::Ec2Volume,
             ResourceType::EbsEncryptionByDefault,
             ResourceType::Ec2Vpc,
@@ -242,6 +248,9 @@ impl LiveReader {
             ResourceType::RedshiftCluster if self.here(target) => {
                 redshift::read_cluster(&self.redshift, &target.id, target.account.as_deref()).await
             }
+            ResourceType::RedshiftClusterParameterGroup if self.here(target) => {
+                redshift::read_parameter_group(&self.redshift, &target.id, target.account.as_deref()).await
+            }
             // RunInstances volumes are named `<instance>:<device>` until their volume id is known.
             ResourceType::Ec2Volume if self.here(target) && target.id.starts_with("vol-") => {
                 ec2::read_volume(&self.ec2, &target.id, target.account.as_deref()).await
@@ -305,6 +314,7 @@ impl LiveReader {
             ResourceType::CloudFrontDistribution => cloudfront::list_distributions(&self.cloudfront).await,
             ResourceType::ApiGatewayStage => apigateway::list_stages(&self.apigateway).await,
             ResourceType::RedshiftCluster => redshift::list_clusters(&self.redshift).await,
+            ResourceType::RedshiftClusterParameterGroup => redshift::list_parameter_groups(&self.redshift).await,
             ResourceType::Ec2Volume => ec2::list_volumes(&self.ec2).await,
             ResourceType::EbsEncryptionByDefault => ec2::list_ebs_encryption_by_default(&self.ec2, &self.sts).await,
             ResourceType::Ec2Vpc => ec2::list_vpcs(&self.ec2).await,

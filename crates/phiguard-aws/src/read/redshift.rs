@@ -1,10 +1,13 @@
-//! Redshift clusters: encryption, the cluster parameter group's `require_ssl`, audit logging.
+//! Redshift clusters (encryption, the cluster parameter group's `require_ssl`, audit logging)
+//! and cluster parameter groups (family, full parameter listing, tags).
 
 use aws_sdk_redshift::Client;
 use aws_sdk_redshift::error::{ProvideErrorMetadata, SdkError};
 use phiguard_events::ResourceRef;
 use phiguard_rules::engine_tls_default;
-use phiguard_rules::model::{Model, ParameterGroupRef, RedshiftCluster, Resource, ResourceType, StateSource};
+use phiguard_rules::model::{
+    Model, ParameterGroup, ParameterGroupRef, RedshiftCluster, Resource, ResourceType, StateSource,
+};
 
 use super::live::reference;
 use super::{ReadError, ReadOutcome, partition, read_error, scope_from_arn, unimplemented};
@@ -15,6 +18,10 @@ fn code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<&str> {
 
 fn gone<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     matches!(code(e), Some("ClusterNotFound" | "ClusterNotFoundFault"))
+}
+
+fn group_gone(code: Option<&str>) -> bool {
+    matches!(code, Some("ClusterParameterGroupNotFound" | "ClusterParameterGroupNotFoundFault"))
 }
 
 /// Read one cluster by identifier (the id AWS Config uses). DescribeClusters gives no cluster
@@ -92,6 +99,75 @@ async fn require_ssl(client: &Client, group: &str) -> Result<Option<String>, Rea
         }
     }
     Ok(Some(default.to_string()))
+}
+
+/// Read one cluster parameter group by name: its family, tags and full parameter listing
+/// (the group's own `require_ssl` verdict). DescribeClusterParameterGroups gives no ARN; it is
+/// completed from the client's region and `account` when known. Where the endpoint does not
+/// implement DescribeClusterParameters the listing is marked incomplete, so no parameter is
+/// taken to be at its default.
+pub async fn read_parameter_group(
+    client: &Client,
+    name: &str,
+    account: Option<&str>,
+) -> Result<ReadOutcome, ReadError> {
+    let out = match client.describe_cluster_parameter_groups().parameter_group_name(name).send().await {
+        Ok(out) => out,
+        Err(e) if group_gone(code(&e)) => return Ok(ReadOutcome::Gone),
+        Err(e) => return Err(read_error("redshift", "DescribeClusterParameterGroups", e)),
+    };
+    let Some(g) = out.parameter_groups.unwrap_or_default().into_iter().next() else { return Ok(ReadOutcome::Gone) };
+    let mut parameters = Vec::new();
+    let mut complete = true;
+    let mut pages = client.describe_cluster_parameters().parameter_group_name(name).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(page) => page,
+            Err(e) if group_gone(code(&e)) => return Ok(ReadOutcome::Gone),
+            Err(e) if unimplemented(&e) => {
+                complete = false;
+                break;
+            }
+            Err(e) => return Err(read_error("redshift", "DescribeClusterParameters", e)),
+        };
+        parameters.extend(
+            page.parameters
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|p| Some((p.parameter_name?, p.parameter_value?))),
+        );
+    }
+    let mut r = Resource::new(ResourceType::RedshiftClusterParameterGroup, name.to_string(), StateSource::LiveRead);
+    r.region = client.config().region().map(|r| r.to_string());
+    r.account = account.map(str::to_string);
+    if let (Some(region), Some(account)) = (&r.region, &r.account) {
+        r.arn = Some(format!("arn:{}:redshift:{region}:{account}:parametergroup:{name}", partition(region)));
+    }
+    r.name = Some(name.to_string());
+    r.tags = Some(
+        g.tags.unwrap_or_default().into_iter().filter_map(|t| Some((t.key?, t.value.unwrap_or_default()))).collect(),
+    );
+    r.observed = Some(jiff::Timestamp::now());
+    r.model = Model::ParameterGroup(ParameterGroup { family: g.parameter_group_family, parameters, complete });
+    Ok(ReadOutcome::Found(Box::new(r)))
+}
+
+/// Every cluster parameter group in the client's region, by name (the `default.*` groups too:
+/// a cluster may use one, and the rule judges them).
+pub async fn list_parameter_groups(client: &Client) -> Result<Vec<ResourceRef>, ReadError> {
+    let mut refs = Vec::new();
+    let mut pages = client.describe_cluster_parameter_groups().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| read_error("redshift", "DescribeClusterParameterGroups", e))?;
+        refs.extend(
+            page.parameter_groups
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|g| g.parameter_group_name)
+                .map(|name| reference(ResourceType::RedshiftClusterParameterGroup, name)),
+        );
+    }
+    Ok(refs)
 }
 
 /// Every cluster in the client's region, by identifier.
