@@ -20,6 +20,11 @@ fn gone<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     matches!(code(e), Some("ClusterNotFound" | "ClusterNotFoundFault"))
 }
 
+/// Redshift's tag list as (key, value) pairs; a tag without a value has an empty one.
+fn tags(tags: Option<Vec<aws_sdk_redshift::types::Tag>>) -> Vec<(String, String)> {
+    tags.unwrap_or_default().into_iter().filter_map(|t| Some((t.key?, t.value.unwrap_or_default()))).collect()
+}
+
 fn group_gone(code: Option<&str>) -> bool {
     matches!(code, Some("ClusterParameterGroupNotFound" | "ClusterParameterGroupNotFoundFault"))
 }
@@ -59,9 +64,7 @@ pub async fn read_cluster(client: &Client, identifier: &str, account: Option<&st
         r.arn = Some(format!("arn:{}:redshift:{region}:{account}:cluster:{id}", partition(region)));
     }
     r.name = Some(id);
-    r.tags = Some(
-        c.tags.unwrap_or_default().into_iter().filter_map(|t| Some((t.key?, t.value.unwrap_or_default()))).collect(),
-    );
+    r.tags = Some(tags(c.tags));
     r.created = c.cluster_create_time.and_then(|t| jiff::Timestamp::from_second(t.secs()).ok());
     r.observed = Some(jiff::Timestamp::now());
     r.model = Model::RedshiftCluster(RedshiftCluster {
@@ -144,9 +147,7 @@ pub async fn read_parameter_group(
         r.arn = Some(format!("arn:{}:redshift:{region}:{account}:parametergroup:{name}", partition(region)));
     }
     r.name = Some(name.to_string());
-    r.tags = Some(
-        g.tags.unwrap_or_default().into_iter().filter_map(|t| Some((t.key?, t.value.unwrap_or_default()))).collect(),
-    );
+    r.tags = Some(tags(g.tags));
     r.observed = Some(jiff::Timestamp::now());
     r.model = Model::ParameterGroup(ParameterGroup { family: g.parameter_group_family, parameters, complete });
     Ok(ReadOutcome::Found(Box::new(r)))
