@@ -289,35 +289,57 @@ impl Handler for Concurrency {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn receivers_work_concurrently_within_their_bound() {
+/// Runs a consumer with `config` on `n` fresh messages until all are handled; returns the
+/// most messages the handler held at once.
+async fn peak_in_flight(name: &str, n: usize, config: impl FnOnce(&str) -> ConsumerConfig) -> usize {
     let moto = Moto::start();
     let client = moto.sqs().await;
-    let url = queue(&client, "busy", None).await;
-    for i in 0..12 {
+    let url = queue(&client, name, None).await;
+    for i in 0..n {
         client.send_message().queue_url(&url).message_body(bucket_event(&format!("lab-{i}"))).send().await.unwrap();
     }
     let handler = Arc::new(Concurrency::default());
-    let consumer = Arc::new(Consumer::new(
-        client.clone(),
-        ConsumerConfig { receivers: 3, batch_size: 2, ..config(&url) },
-        handler.clone(),
-    ));
+    let consumer = Arc::new(Consumer::new(client.clone(), config(&url), handler.clone()));
     let (tx, rx) = tokio::sync::watch::channel(false);
     let c = consumer.clone();
     let task = tokio::spawn(async move { c.run(rx).await });
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while handler.done.load(Ordering::SeqCst) < 12 {
+    while handler.done.load(Ordering::SeqCst) < n {
         assert!(std::time::Instant::now() < deadline, "not all messages were handled");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tx.send(true).unwrap();
     task.await.unwrap();
-    let peak = handler.peak.load(Ordering::SeqCst);
+    assert_eq!(consumer.stats().snapshot().deleted, n as u64);
+    assert_eq!(queue_depth(&client, &url).await, (0, 0));
+    handler.peak.load(Ordering::SeqCst)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receivers_work_concurrently_within_their_bound() {
+    let peak = peak_in_flight("busy", 12, |url| ConsumerConfig {
+        receivers: 3,
+        batch_size: 2,
+        batches_per_receiver: 1,
+        ..config(url)
+    })
+    .await;
     assert!(peak > 2, "several receivers overlap their work (peak {peak})");
     assert!(peak <= 6, "at most receivers × batch size in flight (peak {peak})");
-    assert_eq!(consumer.stats().snapshot().deleted, 12);
-    assert_eq!(queue_depth(&client, &url).await, (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_takes_its_next_batch_while_it_works_on_one() {
+    let overlapped = |depth| {
+        move |url: &str| ConsumerConfig { receivers: 1, batch_size: 2, batches_per_receiver: depth, ..config(url) }
+    };
+    let peak = peak_in_flight("prefetch", 8, overlapped(2)).await;
+    // More than one batch's worth at once proves the second receive did not wait for the
+    // first batch; never more than two batches.
+    assert!(peak > 2, "the next batch is worked on beside the first (peak {peak})");
+    assert!(peak <= 4, "at most batches_per_receiver × batch size in flight (peak {peak})");
+    let peak = peak_in_flight("one-at-a-time", 6, overlapped(1)).await;
+    assert!(peak <= 2, "one batch at a time when asked (peak {peak})");
 }
 
 /// Panics on one bucket's message, handles the others.

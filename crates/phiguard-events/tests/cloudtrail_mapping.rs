@@ -1171,6 +1171,32 @@ fn tag_events_of_every_service_map_each_named_resource() {
     assert!(!debug.contains("Jane Roe") && !debug.contains("00123456"), "a tag value reached a record");
 }
 
+/// EC2 takes at most 1,000 ids in CreateTags, DeleteTags and DeleteFlowLogs: a record with
+/// more is unreadable, not a thousand-fold fan-out of live reads; repeats count once.
+#[test]
+fn ec2_id_lists_stop_at_the_api_limit() {
+    let items = |n: usize| {
+        let mut items: Vec<Value> = (0..n).map(|i| json!({"resourceId": format!("vol-{i:017x}")})).collect();
+        items.extend((0..n).map(|i| json!({"resourceId": format!("vol-{i:017x}")})));
+        json!({"resourcesSet": {"items": items}, "tagSet": {"items": [{"key": "k", "value": "v"}]}})
+    };
+    for name in ["CreateTags", "DeleteTags"] {
+        let records = ct_records(EC2, name, items(1000), Value::Null);
+        assert_eq!(records.len(), 1000, "{name}: each of 1,000 ids once, repeats dropped");
+        assert!(records.iter().all(|r| partial(r).resource_type == T::Ec2Volume));
+        let records = ct_records(EC2, name, items(1001), Value::Null);
+        let reasons: Vec<_> = records.iter().map(|r| ignored(r).0).collect();
+        assert_eq!(reasons, vec![reason::RESOURCE_NOT_IDENTIFIED], "{name} with 1,001 ids");
+    }
+    let flow_logs = |n: usize| {
+        let ids: Vec<Value> = (0..n).map(|i| json!({"content": format!("fl-{i}"), "tag": i + 1})).collect();
+        json!({"DeleteFlowLogsRequest": {"FlowLogId": ids}})
+    };
+    assert_eq!(ct_records(EC2, "DeleteFlowLogs", flow_logs(1000), Value::Null).len(), 1000);
+    let records = ct_records(EC2, "DeleteFlowLogs", flow_logs(1001), Value::Null);
+    assert_eq!(records.iter().map(|r| ignored(r).0).collect::<Vec<_>>(), vec![reason::RESOURCE_NOT_IDENTIFIED]);
+}
+
 /// What the tag events need to name their resource, and what they do without it.
 #[test]
 fn tag_events_without_a_usable_resource_are_not_identified() {

@@ -20,8 +20,10 @@
 //! `PHIGUARD_BENCH_RECEIVERS`, `PHIGUARD_BENCH_RUNS`, `PHIGUARD_BENCH_VARIANTS`,
 //! `PHIGUARD_BENCH_KINDS` (`raw,null,pipeline`), `PHIGUARD_BENCH_INDEX` and
 //! `PHIGUARD_BENCH_METRICS` (`on`/`off`; both on by default, as in `phiguard run`: a findings
-//! index, the Prometheus recorder) (flags win over the environment). Figures in
-//! docs/benchmarks.md.
+//! index, the Prometheus recorder), `PHIGUARD_BENCH_PIN` (`on`: as `--pin`, ElasticMQ on CPU 0
+//! and the bench on the others, so the queue server does not take the consumer's CPU) (flags
+//! win over the environment). `--batches-per-receiver N` sets both Consumers' prefetch depth.
+//! Figures in docs/benchmarks.md.
 //!
 //! Consumers, each draining the same number of pre-sent messages from a fresh queue:
 //! - `raw`: a hand-written loop per receiver: ReceiveMessage(10) → DeleteMessageBatch. The
@@ -82,6 +84,11 @@ struct Options {
     index: bool,
     /// Install the Prometheus recorder as `phiguard run` does (every consumer records into it).
     metrics: bool,
+    /// `ConsumerConfig::batches_per_receiver` for both Consumer kinds (default: the Consumer's).
+    batches: usize,
+    /// ElasticMQ on CPU 0 and the bench on the others (Linux `taskset`), so the queue server
+    /// does not share cores with the consumer it serves, as a real SQS endpoint does not.
+    pin: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -123,7 +130,8 @@ fn parse_list<T>(s: &str, f: impl Fn(&str) -> Option<T>) -> Vec<T> {
 fn usage(bad: &str) -> ! {
     eprintln!(
         "pipeline bench: cannot use `{bad}`\nflags: --messages N  --receivers 1,2,4  --runs R  \
-         --variants eventbridge,sns  --kinds raw,null,pipeline  --warmup N  --index on|off  --metrics on|off"
+         --variants eventbridge,sns  --kinds raw,null,pipeline  --warmup N  --index on|off  --metrics on|off\n       \
+         --batches-per-receiver N  --pin"
     );
     std::process::exit(2)
 }
@@ -157,6 +165,8 @@ impl Options {
             warmup: 10_000,
             index: env("PHIGUARD_BENCH_INDEX").is_none_or(|v| v != "off"),
             metrics: env("PHIGUARD_BENCH_METRICS").is_none_or(|v| v != "off"),
+            batches: ConsumerConfig::new("").batches_per_receiver,
+            pin: env("PHIGUARD_BENCH_PIN").is_some_and(|v| v == "on"),
         };
         let mut warmup_set = false;
         let mut args = std::env::args().skip(1);
@@ -171,6 +181,11 @@ impl Options {
                 "--kinds" => o.kinds = parse_list(&value(), kind),
                 "--index" => o.index = value() != "off",
                 "--metrics" => o.metrics = value() != "off",
+                "--batches-per-receiver" => {
+                    o.batches =
+                        value().parse().ok().filter(|b| *b > 0).unwrap_or_else(|| usage("--batches-per-receiver"))
+                }
+                "--pin" => o.pin = true,
                 "--warmup" => {
                     o.warmup = value().parse().unwrap_or_else(|_| usage("--warmup"));
                     warmup_set = true;
@@ -205,17 +220,41 @@ impl Drop for Server {
     }
 }
 
+/// `--pin`: the queue server's CPU; the bench takes the others.
+const SERVER_CPU: &str = "0";
+
+/// Moves every thread of this process to the CPUs other than the server's (before the
+/// runtime starts, so its worker count follows).
+fn pin_bench(cores: usize) {
+    assert!(cores >= 2, "--pin needs at least 2 CPUs (found {cores})");
+    let others = format!("1-{}", cores - 1);
+    let status = Command::new("taskset")
+        .args(["-a", "-p", "-c", &others, &std::process::id().to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .expect("running taskset (util-linux) for --pin");
+    assert!(status.success(), "taskset could not pin the bench to CPUs {others}");
+    eprintln!("pinned: ElasticMQ on CPU {SERVER_CPU}, the bench on CPUs {others}");
+}
+
 fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     l.local_addr().expect("local addr").port()
 }
 
-fn start_server() -> Server {
+fn start_server(pin: bool) -> Server {
     let launch = tools::elasticmq_launcher();
     let port = free_port();
     let log = std::env::temp_dir().join(format!("phiguard-bench-elasticmq-{port}.log"));
     let file = std::fs::File::create(&log).expect("server log file");
-    let child = Command::new(&launch)
+    let mut command = if pin {
+        let mut c = Command::new("taskset");
+        c.args(["-c", SERVER_CPU]).arg(&launch);
+        c
+    } else {
+        Command::new(&launch)
+    };
+    let child = command
         .arg(port.to_string())
         .stdin(Stdio::null())
         .stdout(file.try_clone().expect("log fd"))
@@ -514,6 +553,7 @@ struct Env {
     probe: CurrentProbe,
     server_pid: String,
     index: bool,
+    batches: usize,
 }
 
 struct Measured {
@@ -569,10 +609,10 @@ async fn measure(env: &Env, variant: Variant, kind: Kind, receivers: usize, n: u
     let start = Instant::now();
     let errors = match (kind, evaluator) {
         (Kind::Pipeline, Some(evaluator)) => {
-            consume(&env.sqs, &url, receivers, n, Arc::new(Timed { inner: evaluator, probe: probe.clone() })).await
+            consume(env, &url, receivers, n, Arc::new(Timed { inner: evaluator, probe: probe.clone() })).await
         }
         (Kind::Raw, _) => raw_drain(&env.sqs, &url, receivers, n).await,
-        _ => consume(&env.sqs, &url, receivers, n, Arc::new(Nothing)).await,
+        _ => consume(env, &url, receivers, n, Arc::new(Nothing)).await,
     };
     let secs = start.elapsed().as_secs_f64();
     let cpu1 = (cpu_seconds("self"), cpu_seconds(&env.server_pid));
@@ -613,9 +653,9 @@ async fn measure(env: &Env, variant: Variant, kind: Kind, receivers: usize, n: u
 }
 
 /// The real consumer until every message is deleted; returns its error count.
-async fn consume<H: Handler>(sqs: &Client, url: &str, receivers: usize, n: usize, handler: Arc<H>) -> u64 {
-    let config = ConsumerConfig { receivers, ..ConsumerConfig::new(url) };
-    let consumer = Arc::new(Consumer::new(sqs.clone(), config, handler));
+async fn consume<H: Handler>(env: &Env, url: &str, receivers: usize, n: usize, handler: Arc<H>) -> u64 {
+    let config = ConsumerConfig { receivers, batches_per_receiver: env.batches, ..ConsumerConfig::new(url) };
+    let consumer = Arc::new(Consumer::new(env.sqs.clone(), config, handler));
     let stats = consumer.stats();
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn({
@@ -723,12 +763,15 @@ fn main() {
             }
         });
     }
+    if opts.pin {
+        pin_bench(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     runtime.block_on(bench(opts));
 }
 
 async fn bench(opts: Options) {
-    let mut server = start_server();
+    let mut server = start_server(opts.pin);
     let settings = AwsSettings {
         region: Some("us-east-1".into()),
         endpoint_url: Some(server.endpoint.clone()),
@@ -743,7 +786,15 @@ async fn bench(opts: Options) {
     let sqs = Client::from_conf(sqs_config);
     wait_ready(&mut server, &sqs).await;
     let version = server_version(&server.log).unwrap_or_else(|| "?".into());
-    let env = Env { sqs, sdk, settings, probe, server_pid: server.child.id().to_string(), index: opts.index };
+    let env = Env {
+        sqs,
+        sdk,
+        settings,
+        probe,
+        server_pid: server.child.id().to_string(),
+        index: opts.index,
+        batches: opts.batches,
+    };
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     eprintln!(
         "ElasticMQ {version}; {} messages per measurement; receivers {:?}; {} run(s); findings index {}; \
@@ -802,11 +853,13 @@ async fn bench(opts: Options) {
     let runs = |v: &[f64]| v.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", ");
     println!(
         "\n### ElasticMQ {version}, {} messages per measurement, median of {} run(s), findings index {}, \
-         Prometheus recorder {}\n",
+         Prometheus recorder {}, {} batch(es) per receiver, {}\n",
         opts.messages,
         opts.runs,
         if opts.index { "on" } else { "off" },
-        if opts.metrics { "on" } else { "off" }
+        if opts.metrics { "on" } else { "off" },
+        opts.batches,
+        if opts.pin { "ElasticMQ pinned to its own CPU" } else { "ElasticMQ and the bench sharing all CPUs" }
     );
     println!(
         "| envelope | receivers | consumer | msg/s (each run) | msg/s median | vs raw | vs null Consumer \

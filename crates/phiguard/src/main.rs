@@ -88,6 +88,11 @@ enum Command {
         /// Concurrent queue receivers (each works on up to 10 messages at once).
         #[arg(long, env = "PHIGUARD_RECEIVERS", default_value_t = 2)]
         receivers: usize,
+        /// Batches each receiver works on at once: with 2 it receives the next batch while
+        /// it works on the current one. At most receivers × this × 10 messages are in flight.
+        #[arg(long, env = "PHIGUARD_BATCHES_PER_RECEIVER", default_value_t = 2,
+              value_parser = clap::value_parser!(u16).range(1..=8))]
+        batches_per_receiver: u16,
         /// On SIGTERM, how long in-flight work may still run before its messages are handed
         /// back to the queue (e.g. `20s`).
         #[arg(long, env = "PHIGUARD_SHUTDOWN_GRACE", default_value = "20s")]
@@ -405,6 +410,7 @@ fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
             as_of,
             own_principals,
             receivers,
+            batches_per_receiver,
             shutdown_grace,
             resync_interval,
             resync,
@@ -445,6 +451,7 @@ fn run(cli: Cli, log: LogControl) -> anyhow::Result<ExitCode> {
                 as_of,
                 own_principals: own_principals.iter().map(|p| wildmatch::WildMatch::new(p)).collect(),
                 receivers,
+                batches_per_receiver: batches_per_receiver.into(),
                 shutdown_grace: shutdown_grace.try_into().unwrap_or(std::time::Duration::from_secs(20)),
                 resync,
                 cluster,

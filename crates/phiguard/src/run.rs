@@ -302,6 +302,8 @@ pub struct RunOptions {
     pub as_of: Option<Date>,
     pub own_principals: Vec<wildmatch::WildMatch>,
     pub receivers: usize,
+    /// Batches a receiver works on at once (`ConsumerConfig::batches_per_receiver`).
+    pub batches_per_receiver: usize,
     pub shutdown_grace: Duration,
     /// Periodic resync (`None`: off). Runs once at start, then every `interval`.
     pub resync: Option<ResyncOptions>,
@@ -458,6 +460,7 @@ pub async fn serve(
     let sqs_probe = sqs.clone();
     let mut consumer_config = ConsumerConfig::new(opts.queue_url);
     consumer_config.receivers = opts.receivers.max(1);
+    consumer_config.batches_per_receiver = opts.batches_per_receiver.max(1);
     consumer_config.shutdown_grace = opts.shutdown_grace;
     if opts.until_idle {
         consumer_config.wait_time = Duration::from_secs(1);

@@ -35,6 +35,7 @@ fn options(moto: &Moto, queue_url: &str, policy: &str, kill_switch: bool, histor
         as_of: Some(jiff::civil::date(2026, 11, 29)),
         own_principals: Vec::new(),
         receivers: 1,
+        batches_per_receiver: 2,
         shutdown_grace: Duration::from_secs(5),
         resync: None,
         cluster: None,

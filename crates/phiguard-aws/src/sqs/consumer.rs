@@ -12,6 +12,7 @@ use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName,
 };
+use futures_util::future::{Fuse, FusedFuture};
 use futures_util::{FutureExt, StreamExt};
 use phiguard_events::{ChangeRecord, EnvelopeKind, RejectReason, Rejection, decode};
 use tokio::sync::watch;
@@ -53,10 +54,14 @@ pub struct ConsumerConfig {
     /// While a batch is being worked on, extend its messages' visibility every `heartbeat`
     /// to `2 × heartbeat`, so slow work is not redelivered to another replica meanwhile.
     pub heartbeat: Duration,
-    /// Concurrent receive loops. Each works through its batch before it receives again, so
-    /// at most `receivers × batch_size` messages are in flight (backpressure without a
-    /// buffer: a message waiting in a channel would burn its visibility timeout unworked).
+    /// Concurrent receive loops.
     pub receivers: usize,
+    /// Batches each receive loop works on at once. With 2, a loop receives its next batch
+    /// while it works on the current one, so the queue's round trip is not added to every
+    /// batch's work. At most `receivers × batches_per_receiver × batch_size` messages are in
+    /// flight, all of them being worked on (backpressure without a buffer: a message waiting
+    /// in a channel would burn its visibility timeout unworked).
+    pub batches_per_receiver: usize,
     /// On shutdown, how long in-flight work may still run; after that it is abandoned and
     /// its messages released (visible again at once) for another replica.
     pub shutdown_grace: Duration,
@@ -73,6 +78,7 @@ impl ConsumerConfig {
             receive_error_pause: Duration::from_secs(5),
             heartbeat: Duration::from_secs(30),
             receivers: 2,
+            batches_per_receiver: 2,
             shutdown_grace: Duration::from_secs(20),
         }
     }
@@ -137,20 +143,46 @@ impl<H: Handler> Consumer<H> {
     }
 
     async fn receive_loop(&self, mut shutdown: watch::Receiver<bool>) {
-        while !*shutdown.borrow() {
-            let received = tokio::select! {
-                _ = shutdown.changed() => break,
-                r = self.receive() => r,
-            };
-            match received {
-                Ok(messages) => self.process_until(messages, shutdown.clone()).await,
-                Err(e) => {
-                    warn!(error = %e, "queue receive failed; retrying");
-                    tokio::select! {
-                        _ = shutdown.changed() => break,
-                        _ = tokio::time::sleep(self.config.receive_error_pause) => {}
+        let depth = self.config.batches_per_receiver.max(1);
+        let mut batches = futures_util::stream::FuturesUnordered::new();
+        // The receive in progress, if any: one at a time, and only while a batch slot is free.
+        let mut next = std::pin::pin!(Fuse::terminated());
+        let mut stopping = *shutdown.borrow();
+        loop {
+            if !stopping && next.is_terminated() && batches.len() < depth {
+                next.set(self.receive_or_pause().fuse());
+            }
+            if stopping && batches.is_empty() {
+                break;
+            }
+            tokio::select! {
+                biased;
+                changed = shutdown.changed(), if !stopping => {
+                    if changed.is_err() || *shutdown.borrow() {
+                        // A long poll in progress took nothing yet: abandon it. Batches in
+                        // flight get their grace period (each watches `shutdown` itself).
+                        stopping = true;
+                        next.set(Fuse::terminated());
                     }
                 }
+                Some(()) = batches.next(), if !batches.is_empty() => {}
+                messages = &mut next, if !next.is_terminated() => {
+                    if !messages.is_empty() {
+                        batches.push(self.process_until(messages, shutdown.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// One receive; after a failed one, the pause before the next (an empty batch).
+    async fn receive_or_pause(&self) -> Vec<Message> {
+        match self.receive().await {
+            Ok(messages) => messages,
+            Err(e) => {
+                warn!(error = %e, "queue receive failed; retrying");
+                tokio::time::sleep(self.config.receive_error_pause).await;
+                Vec::new()
             }
         }
     }

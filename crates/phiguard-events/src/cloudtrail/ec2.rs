@@ -53,6 +53,9 @@ pub(super) fn map(ev: &Event<'_>) -> Mapped {
         "DeleteFlowLogs" => {
             let mut ids = Vec::new();
             collect_ids(request(ev, "DeleteFlowLogsRequest"), &["FlowLogId", "flowLogIds"], &mut ids, 0);
+            if ids.len() > MAX_LISTED_IDS {
+                return Some(vec![ev.not_identified("more flow log ids than DeleteFlowLogs accepts")]);
+            }
             ids.iter().map(|id| ev.deleted(T::Ec2FlowLog, id, None)).collect()
         }
         "CreateTags" | "DeleteTags" => retagged(ev),
@@ -99,6 +102,11 @@ fn create_volume(ev: &Event<'_>) -> Vec<Change> {
     }
     vec![partial(ev.created(T::Ec2Volume, id, volume_arn(ev, id)), Model::EbsVolume(m))]
 }
+
+/// Most ids CreateTags, DeleteTags and DeleteFlowLogs accept in one call (the EC2 API
+/// reference's constraint). A record listing more did not come from EC2 as it is; it is
+/// treated as unreadable rather than fanned out into a live read per id.
+const MAX_LISTED_IDS: usize = 1000;
 
 /// Most volume records one RunInstances event yields (a launch is at most a few thousand
 /// instances with a few dozen devices): beyond it the event is treated as unreadable rather
@@ -239,11 +247,15 @@ const UNTRACKED_IDS: &[(&str, &str, &str)] = &[
 fn retagged(ev: &Event<'_>) -> Vec<Change> {
     let req = request(ev, &format!("{}Request", ev.name));
     let mut ids: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let listed = get(req, "resourcesSet").map(list).unwrap_or_default();
     let wrapped = get(req, "ResourceId").map(list).unwrap_or_default();
     for item in listed.into_iter().chain(wrapped) {
         let id = content(item).or_else(|| get(item, "resourceId").and_then(content));
-        if let Some(id) = id.filter(|id| !id.is_empty() && !ids.contains(id)) {
+        if let Some(id) = id.filter(|id| !id.is_empty() && seen.insert(*id)) {
+            if ids.len() == MAX_LISTED_IDS {
+                return vec![ev.not_identified("more resource ids than CreateTags and DeleteTags accept")];
+            }
             ids.push(id);
         }
     }

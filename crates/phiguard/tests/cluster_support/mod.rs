@@ -63,6 +63,7 @@ pub fn run_options(aws: AwsSettings, queue_url: &str, client: kube::Client) -> R
         as_of: None,
         own_principals: Vec::new(),
         receivers: 1,
+        batches_per_receiver: 2,
         shutdown_grace: Duration::from_secs(5),
         resync: None,
         remediation: None,
