@@ -487,7 +487,7 @@ async fn printer_columns_show_mode_and_status_in_the_table_form() {
 // ---- 4. RBAC ------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn operator_rbac_allows_watch_status_reports_events_and_leases_and_nothing_more() {
+async fn operator_rbac_allows_watch_status_reports_events_leases_and_its_ledger_and_nothing_more() {
     let env = envtest_with_crds().await;
     let rbac = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rbac.yaml")).unwrap();
     let applied = env.apply_yaml(&rbac).await;
@@ -499,6 +499,8 @@ async fn operator_rbac_allows_watch_status_reports_events_and_leases_and_nothing
             "ServiceAccount",
             "ClusterRole",
             "ClusterRoleBinding",
+            "Role",
+            "RoleBinding",
             "Role",
             "RoleBinding",
             "Role",
@@ -650,6 +652,32 @@ async fn operator_rbac_allows_watch_status_reports_events_and_leases_and_nothing
     assert_forbidden(
         Api::<Lease>::namespaced(operator.clone(), "phiguard").list(&ListParams::default()).await,
         "list leases",
+    );
+
+    // Allowed: the remediation budget ledger, one named ConfigMap in its own namespace,
+    // created and updated by server-side apply and read back; no other config map.
+    let config_maps = Api::<ConfigMap>::namespaced(operator.clone(), "phiguard");
+    let ledger = |spent: &str| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "phiguard-remediation-budget"}, "data": {"spent.json": spent}})
+    };
+    let params = PatchParams::apply("phiguard-budget").force();
+    for spent in ["[]", "[{\"policy\":\"p\",\"at\":\"2026-11-29T10:00:00Z\"}]"] {
+        config_maps
+            .patch("phiguard-remediation-budget", &params, &Patch::Apply(ledger(spent)))
+            .await
+            .expect("operator writes its budget ledger");
+    }
+    let read = config_maps.get("phiguard-remediation-budget").await.expect("operator reads its budget ledger");
+    assert!(read.data.unwrap()["spent.json"].contains("2026-11-29T10:00:00Z"));
+    assert_forbidden(config_maps.get("other").await, "get another config map");
+    let other: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "other"}})).unwrap();
+    assert_forbidden(config_maps.create(&PostParams::default(), &other).await, "create another config map");
+    let other_apply = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "other"}});
+    assert_forbidden(config_maps.patch("other", &params, &Patch::Apply(other_apply)).await, "apply another config map");
+    assert_forbidden(
+        Api::<ConfigMap>::namespaced(operator.clone(), "default").get("phiguard-remediation-budget").await,
+        "get a config map in another namespace",
     );
 
     // Forbidden: everything else, e.g. secrets, config maps, the CRD itself.

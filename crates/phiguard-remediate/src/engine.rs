@@ -219,6 +219,20 @@ impl Budgets {
         }
     }
 
+    /// Make the hourly windows exactly `spent` (oldest first): what a [`crate::ledger::Ledger`]
+    /// says was done, by this process or another, replaces what this process remembers.
+    /// Per-resync counts stay: a pass belongs to one process.
+    pub fn replace_hourly(&mut self, spent: &[crate::ledger::Spent]) {
+        self.policy.clear();
+        self.account.clear();
+        for s in spent {
+            self.policy.entry(s.policy.clone()).or_default().push_back(s.at);
+            if let Some(a) = &s.account {
+                self.account.entry(a.clone()).or_default().push_back(s.at);
+            }
+        }
+    }
+
     /// Actions left in the policy's current hour.
     pub fn remaining(&mut self, policy: &str, per_hour: u32, now: Timestamp) -> u32 {
         let p = self.policy.entry(policy.to_string()).or_default();
@@ -487,5 +501,31 @@ mod tests {
         assert!(!fresh(None, t(0), max), "a read without a time is not fresh");
         assert!(fresh(Some(t(2)), t(0), max), "small clock skew");
         assert!(!fresh(Some(t(100)), t(0), max));
+    }
+
+    #[test]
+    fn a_ledger_replaces_the_hourly_windows() {
+        use crate::ledger::Spent;
+        let t0: Timestamp = "2026-11-29T10:00:00Z".parse().unwrap();
+        let limits = Limits { per_hour: 2, per_resync: 10 };
+        let mut b = Budgets::default();
+        b.try_take("p", Some("111"), None, limits, t0).unwrap();
+        let at = |m: i64| t0.checked_add(jiff::SignedDuration::from_mins(m)).unwrap();
+        // Another process made two changes under p in account 222 (one the account's only).
+        let spent = [
+            Spent { policy: "p".into(), account: Some("222".into()), at: at(1) },
+            Spent { policy: "p".into(), account: None, at: at(2) },
+        ];
+        b.replace_hourly(&spent);
+        assert_eq!(b.remaining("p", 2, at(3)), 0);
+        assert_eq!(b.try_take("p", Some("111"), None, limits, at(3)), Err(BudgetHit::PolicyHour));
+        assert_eq!(
+            b.try_take("q", Some("222"), None, Limits { per_hour: 1, ..limits }, at(3)),
+            Err(BudgetHit::AccountHour)
+        );
+        // What this process remembered and the ledger does not know is gone: account 111 is free.
+        assert_eq!(b.try_take("q", Some("111"), None, Limits { per_hour: 1, ..limits }, at(3)), Ok(()));
+        // An hour after the ledger's changes, the policy has room again.
+        assert_eq!(b.try_take("p", Some("333"), None, limits, at(62)), Ok(()));
     }
 }

@@ -14,9 +14,11 @@
 pub mod audit;
 pub mod engine;
 pub mod exec;
+pub mod ledger;
 pub mod plan;
 pub mod remediator;
 
 pub use audit::{AuditRecord, AuditSink, JsonlHistory, MemorySink, Outcome};
+pub use ledger::{HistoryLedger, Ledger, LedgerError, LedgerFuture, Spent};
 pub use plan::{IAM_REMEDIATION_ACTIONS, Plan, PlanKind, plan};
 pub use remediator::{BudgetStatus, Gate, REMEDIATOR_SESSION, Remediator, Settings, Source, Trigger};

@@ -18,6 +18,7 @@ use phiguard_rules::{CompiledPolicy, Evaluation, Finding, Rule, Status, evaluate
 use crate::audit::{AuditRecord, AuditSink, Outcome, emit};
 use crate::engine::{Backoff, Budgets, Exhausted, Key, Limits, RecentChanges, effective_mode, fresh, mode_label};
 use crate::exec::Executor;
+use crate::ledger::{self, Ledger, LedgerError, Spent};
 use crate::plan::{Plan, PlanKind, plan};
 
 /// Knobs of the loop. The defaults are the production values.
@@ -94,6 +95,8 @@ pub struct Remediator {
     settings: Settings,
     sinks: Vec<Arc<dyn AuditSink>>,
     leading: Option<Gate>,
+    /// Where spent budget is remembered beyond this process (`None`: memory only).
+    ledger: Option<Arc<dyn Ledger>>,
     state: Mutex<State>,
 }
 
@@ -164,7 +167,17 @@ impl Remediator {
         let state = State { recent: RecentChanges::new(settings.recent_window), ..State::default() };
         let home = readers.home_account().map(str::to_string);
         let executors = AccountConfigs::new(exec_config.clone(), home, None, REMEDIATOR_SESSION);
-        Remediator { readers, exec_config, executors, aws, settings, sinks, leading: None, state: Mutex::new(state) }
+        Remediator {
+            readers,
+            exec_config,
+            executors,
+            aws,
+            settings,
+            sinks,
+            leading: None,
+            ledger: None,
+            state: Mutex::new(state),
+        }
     }
 
     /// Act in accounts other than PhiGuard's own through this role, `{account}` replaced (e.g.
@@ -181,6 +194,22 @@ impl Remediator {
     pub fn with_leadership(mut self, leading: Gate) -> Remediator {
         self.leading = Some(leading);
         self
+    }
+
+    /// Remember spent budget in `ledger`: read before every budget check, told before every
+    /// change (a change it cannot record is not made).
+    pub fn with_ledger(mut self, ledger: Arc<dyn Ledger>) -> Remediator {
+        self.ledger = Some(ledger);
+        self
+    }
+
+    /// Bring the hourly budgets up to what the ledger says (a no-op without one).
+    pub async fn sync_budgets(&self) -> Result<(), LedgerError> {
+        let Some(ledger) = &self.ledger else { return Ok(()) };
+        if let Some(spent) = ledger.load().await? {
+            self.state().budgets.replace_hourly(&ledger::recent(spent, Timestamp::now()));
+        }
+        Ok(())
     }
 
     /// Whether this process may make remediation calls now.
@@ -351,6 +380,10 @@ impl Remediator {
 
         // 5. Budgets: only for a change that is about to be made.
         let limits = limits_of(t.policy);
+        if let Err(e) = self.sync_budgets().await {
+            self.emit(out, b.record(Outcome::Failed, p.action, &format!("{reason}; not acting: {e}"), Some(&p)));
+            return Attempt::Failed;
+        }
         let pass = match t.source {
             Source::Resync(id) => Some(id),
             Source::Event => None,
@@ -368,6 +401,17 @@ impl Remediator {
             let why = format!("{reason}; {} spent", hit.as_str());
             self.emit(out, b.record(Outcome::SkippedBudget, p.action, &why, Some(&p)));
             return Attempt::Nothing;
+        }
+        if let Some(ledger) = &self.ledger {
+            let spent = Spent {
+                policy: t.policy.name.clone(),
+                account: account.or(home).map(str::to_string),
+                at: Timestamp::now(),
+            };
+            if let Err(e) = ledger.spend(spent).await {
+                self.emit(out, b.record(Outcome::Failed, p.action, &format!("{reason}; not acting: {e}"), Some(&p)));
+                return Attempt::Failed;
+            }
         }
 
         // 6. The call, in the resource's account and region, if this process still leads. The

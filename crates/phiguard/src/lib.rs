@@ -1,6 +1,7 @@
 //! The `phiguard` command's library half: everything the binary does, callable from tests.
 
 pub mod admin;
+pub mod budget_ledger;
 pub mod check;
 pub mod dedupe;
 pub mod history;

@@ -261,7 +261,8 @@ struct ClusterArgs {
     /// configuration is found, else file mode.
     #[arg(long, env = "PHIGUARD_MODE", value_enum, default_value_t = Mode::Auto)]
     mode: Mode,
-    /// Namespace of the leader-election Lease (the chart sets the pod's namespace).
+    /// The operator's namespace: its leader-election Lease and its remediation budget ledger
+    /// (ConfigMap `phiguard-remediation-budget`); the chart sets the pod's namespace.
     #[arg(long, env = "POD_NAMESPACE", default_value = "phiguard")]
     lease_namespace: String,
     /// This replica's identity in the Lease (the chart sets the pod name).
@@ -608,7 +609,7 @@ async fn cluster_options(args: &ClusterArgs, file_policies: bool) -> anyhow::Res
         ..Default::default()
     };
     let writer = WriterConfig { debounce, reports, events: Some(events), ..WriterConfig::default() };
-    Ok(Some(ClusterOptions { client, lease, writer }))
+    Ok(Some(ClusterOptions { client, namespace: args.lease_namespace.clone(), lease, writer }))
 }
 
 async fn serve(opts: RunOptions) -> anyhow::Result<()> {

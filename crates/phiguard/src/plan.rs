@@ -229,9 +229,11 @@ pub struct Wiring {
 
 /// Build the remediation engine of one `serve`: reads with `readers`, calls with `config`'s
 /// credentials at home and the remediator role elsewhere, audited to the history file and (in
-/// cluster mode) Kubernetes Events; `leading` gates every call.
+/// cluster mode) Kubernetes Events; `leading` gates every call. Spent budget is remembered in
+/// `ledger` (cluster mode: a ConfigMap), else in the history file when there is one.
 pub fn remediator(
     opts: &RemediationOptions,
+    ledger: Option<Arc<dyn phiguard_remediate::Ledger>>,
     config: SdkConfig,
     readers: ReaderPool,
     aws: AwsSettings,
@@ -248,8 +250,17 @@ pub fn remediator(
     if let Some(path) = &opts.history {
         sinks.push(Arc::new(phiguard_remediate::JsonlHistory::new(path)));
     }
-    let r = Remediator::new(readers, config, aws, opts.settings.clone(), sinks)
+    let mut r = Remediator::new(readers, config, aws, opts.settings.clone(), sinks)
         .with_role_template(opts.role_template.clone());
+    // Cluster mode's ledger (a ConfigMap) if given, else the history file's applied changes.
+    let ledger = ledger.or_else(|| {
+        opts.history
+            .as_ref()
+            .map(|p| Arc::new(phiguard_remediate::HistoryLedger::new(p)) as Arc<dyn phiguard_remediate::Ledger>)
+    });
+    if let Some(ledger) = ledger {
+        r = r.with_ledger(ledger);
+    }
     match leading {
         Some(gate) => r.with_leadership(gate),
         None => r,
@@ -306,6 +317,13 @@ pub fn spawn_worker(w: Wiring) -> RemediationHandle {
                 left.fetch_sub(1, Ordering::SeqCst);
             }
             if let Some(shared) = &w.kube {
+                // The ledger first, so status shows what every replica spent, from the first
+                // tick after a restart or a failover.
+                if w.remediator.leading()
+                    && let Err(e) = w.remediator.sync_budgets().await
+                {
+                    tracing::debug!(error = %e, "remediation budget ledger not read");
+                }
                 report_budgets(&w.remediator, &w.policies, shared, &mut reported);
             }
         }

@@ -317,6 +317,8 @@ pub struct RunOptions {
 /// Cluster mode.
 pub struct ClusterOptions {
     pub client: kube::Client,
+    /// The operator's own namespace: its Lease and its remediation budget ledger.
+    pub namespace: String,
     /// `None`: no leader election (a single replica).
     pub lease: Option<LeaseConfig>,
     pub writer: WriterConfig,
@@ -411,9 +413,14 @@ pub async fn serve(
                 _ => None,
             };
             let kube = cluster_parts.as_ref().map(|(shared, _, _)| shared.clone());
+            let ledger = opts.cluster.as_ref().map(|c| {
+                std::sync::Arc::new(crate::budget_ledger::ConfigMapLedger::new(c.client.clone(), &c.namespace))
+                    as std::sync::Arc<dyn phiguard_remediate::Ledger>
+            });
             let (exec_config, remediation_readers) = opts.aws.pool().await;
             let remediator = crate::plan::remediator(
                 r,
+                ledger,
                 exec_config,
                 remediation_readers,
                 opts.aws.settings.clone(),

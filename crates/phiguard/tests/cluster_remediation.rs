@@ -2,8 +2,8 @@
 //! operator running as its service account under tests/data/rbac.yaml and holding the lease:
 //! a dry-run policy's plan is a `RemediationPlanned` Event on the HipaaPolicy; an enforcing
 //! policy's fix is a `RemediationApplied` Event; its spent budget is the
-//! `RemediationThrottled` condition (naming the budget and when it refills), which clears
-//! when the policy raises its limit.
+//! `RemediationThrottled` condition (naming the budget and when it refills), survives a
+//! restart through the budget ledger ConfigMap, and clears when the policy raises its limit.
 
 #[path = "../../phiguard-aws/tests/support/mod.rs"]
 mod aws;
@@ -15,6 +15,7 @@ mod tools;
 use std::time::Duration;
 
 use cluster_support::*;
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use phiguard_api::HipaaPolicy;
@@ -138,6 +139,31 @@ async fn remediation_shows_as_events_and_a_spent_budget_as_a_condition() {
     let encrypted = s3.get_bucket_encryption().bucket("radiology-scans").send().await.is_ok();
     let tls_only = s3.get_bucket_policy().bucket("radiology-scans").send().await.is_ok();
     assert!(encrypted ^ tls_only, "one change within the budget (encryption {encrypted}, TLS-only {tls_only})");
+
+    // The change is in the budget ledger, so a restarted operator does not start with a full
+    // hourly budget: the second fix stays skipped.
+    let ledger = Api::<ConfigMap>::namespaced(admin.clone(), "phiguard").get("phiguard-remediation-budget").await;
+    let spent = ledger.expect("the budget ledger").data.unwrap()["spent.json"].clone();
+    assert_eq!(spent.matches("\"policy\":\"phi-enforce\"").count(), 1, "{spent}");
+    assert!(!spent.contains("radiology"), "the ledger names no resource: {spent}");
+    stop.send(true).unwrap();
+    operator.await.unwrap();
+    let budget_skips = |events: &[(String, String)]| {
+        events.iter().filter(|(r, n)| r == "RemediationSkipped" && n.contains("per-policy hourly budget spent")).count()
+    };
+    let skips_before = budget_skips(&remediation_events(&admin, "phi-enforce").await);
+    let (stop, operator) = start_operator(remediating(&moto, &url, env.client_as(OPERATOR, OPERATOR_GROUPS)));
+    sqs.send_message().queue_url(&url).message_body(bucket_event("radiology-scans", "e-3")).send().await.unwrap();
+    let events = eventually("the restarted operator skips the second fix", WAIT, || async {
+        let events = remediation_events(&admin, "phi-enforce").await;
+        (budget_skips(&events) > skips_before).then_some(events)
+    })
+    .await;
+    // `RemediationApplied` covers both the call (`applied`) and its verification (`verified`).
+    let applied = events.iter().filter(|(r, n)| r == "RemediationApplied" && n.contains(": applied (")).count();
+    assert_eq!(applied, 1, "no second change after the restart: {events:?}");
+    assert_eq!(s3.get_bucket_encryption().bucket("radiology-scans").send().await.is_ok(), encrypted);
+    assert_eq!(s3.get_bucket_policy().bucket("radiology-scans").send().await.is_ok(), tls_only);
 
     // The policy raises its limit: the budget has room again and the condition clears.
     let raise = json!({"spec": {"remediation": {"maxActionsPerHour": 5}}});

@@ -97,3 +97,53 @@ async fn an_event_leads_to_one_verified_fix_and_a_history_entry() {
     assert!(text.contains("verified") && text.contains("default encryption: off -> on (SSE-S3)"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A budget spent by one run is still spent in the next (a restart, a crash loop): the
+/// history file is the ledger in file mode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_hourly_budget_stays_spent_across_runs() {
+    let moto = Moto::start();
+    let s3 = moto.s3().await;
+    let sqs = moto.sqs().await;
+    for bucket in ["scans-a", "scans-b"] {
+        s3.create_bucket().bucket(bucket).send().await.unwrap();
+    }
+    let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
+    let dir = std::env::temp_dir().join(format!("phiguard-remediate-budget-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: phiguard.io/v1alpha1\nkind: HipaaPolicy\nmetadata: {name: phi}\nspec:\n  scope: {resourceTypes: ['AWS::S3::Bucket']}\n  rules:\n    - {id: s3-bucket-tls-only, remediationMode: 'off'}\n  remediation: {mode: enforce, maxActionsPerHour: 1}\n",
+    )
+    .unwrap();
+    let trail = dir.join("history.jsonl");
+    let _ = std::fs::remove_file(&trail);
+    let encrypted = |bucket: &'static str| {
+        let s3 = s3.clone();
+        async move { s3.get_bucket_encryption().bucket(bucket).send().await.is_ok() }
+    };
+
+    let event = |bucket: &str, id: &str| CloudTrail::s3("DeleteBucketEncryption", bucket, id).with_host().to_string();
+    sqs.send_message().queue_url(&url).message_body(event("scans-a", "1")).send().await.unwrap();
+    let out = run(&moto, &url, &policy, &trail, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(encrypted("scans-a").await, "the first run's one change");
+
+    // A new process, the same hour: the history says the budget is spent.
+    sqs.send_message().queue_url(&url).message_body(event("scans-b", "2")).send().await.unwrap();
+    let out = run(&moto, &url, &policy, &trail, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!encrypted("scans-b").await, "no second change within the hour after a restart");
+    let h = history(&trail);
+    let second: Vec<_> = h
+        .iter()
+        .filter(|r| r["rule"] == "s3-bucket-default-encryption" && r["resource"] == "arn:aws:s3:::scans-b")
+        .map(|r| (r["outcome"].as_str().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(second.len(), 1, "{h:?}");
+    assert_eq!(second[0].0, "skipped_budget", "{h:?}");
+    assert!(second[0].1.ends_with("per-policy hourly budget spent"), "{h:?}");
+    assert_eq!(h.iter().filter(|r| r["outcome"] == "applied").count(), 1, "{h:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -69,6 +69,7 @@ pub fn run_options(aws: AwsSettings, queue_url: &str, client: kube::Client) -> R
         remediation: None,
         cluster: Some(ClusterOptions {
             client,
+            namespace: "phiguard".into(),
             lease: None,
             writer: WriterConfig { debounce: Duration::from_millis(200), ..WriterConfig::default() },
         }),
