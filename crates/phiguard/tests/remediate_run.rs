@@ -6,7 +6,7 @@
 mod support;
 mod tools;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -27,6 +27,22 @@ fn run(moto: &Moto, url: &str, policy: &Path, history: &Path, extra: &[&str]) ->
         .unwrap()
 }
 
+/// A fresh directory holding policy `phi` (S3 buckets, one rule override, `remediation`) and
+/// the path of a history file not yet written: (directory, policy, history).
+fn workspace(name: &str, rule: &str, remediation: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("phiguard-remediate-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("policy.yaml");
+    let spec = format!(
+        "apiVersion: phiguard.io/v1alpha1\nkind: HipaaPolicy\nmetadata: {{name: phi}}\nspec:\n  scope: \
+         {{resourceTypes: ['AWS::S3::Bucket']}}\n  rules:\n    - {rule}\n  remediation: {remediation}\n"
+    );
+    std::fs::write(&policy, spec).unwrap();
+    let trail = dir.join("history.jsonl");
+    let _ = std::fs::remove_file(&trail);
+    (dir, policy, trail)
+}
+
 fn history(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
@@ -38,16 +54,7 @@ async fn an_event_leads_to_one_verified_fix_and_a_history_entry() {
     let sqs = moto.sqs().await;
     s3.create_bucket().bucket("transcripts").send().await.unwrap();
     let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
-    let dir = std::env::temp_dir().join(format!("phiguard-remediate-run-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let policy = dir.join("policy.yaml");
-    std::fs::write(
-        &policy,
-        "apiVersion: phiguard.io/v1alpha1\nkind: HipaaPolicy\nmetadata: {name: phi}\nspec:\n  scope: {resourceTypes: ['AWS::S3::Bucket']}\n  rules:\n    - {id: s3-bucket-tls-only, remediationMode: dryRun}\n  remediation: {mode: enforce}\n",
-    )
-    .unwrap();
-    let trail = dir.join("history.jsonl");
-    let _ = std::fs::remove_file(&trail);
+    let (dir, policy, trail) = workspace("run", "{id: s3-bucket-tls-only, remediationMode: dryRun}", "{mode: enforce}");
 
     // The kill switch first: nothing changes, the attempt is audited.
     let deleted = CloudTrail::s3("DeleteBucketEncryption", "transcripts", "1").with_host().to_string();
@@ -109,16 +116,11 @@ async fn a_spent_hourly_budget_stays_spent_across_runs() {
         s3.create_bucket().bucket(bucket).send().await.unwrap();
     }
     let url = sqs.create_queue().queue_name("phiguard-events").send().await.unwrap().queue_url.unwrap();
-    let dir = std::env::temp_dir().join(format!("phiguard-remediate-budget-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let policy = dir.join("policy.yaml");
-    std::fs::write(
-        &policy,
-        "apiVersion: phiguard.io/v1alpha1\nkind: HipaaPolicy\nmetadata: {name: phi}\nspec:\n  scope: {resourceTypes: ['AWS::S3::Bucket']}\n  rules:\n    - {id: s3-bucket-tls-only, remediationMode: 'off'}\n  remediation: {mode: enforce, maxActionsPerHour: 1}\n",
-    )
-    .unwrap();
-    let trail = dir.join("history.jsonl");
-    let _ = std::fs::remove_file(&trail);
+    let (dir, policy, trail) = workspace(
+        "budget",
+        "{id: s3-bucket-tls-only, remediationMode: 'off'}",
+        "{mode: enforce, maxActionsPerHour: 1}",
+    );
     let encrypted = |bucket: &'static str| {
         let s3 = s3.clone();
         async move { s3.get_bucket_encryption().bucket(bucket).send().await.is_ok() }
