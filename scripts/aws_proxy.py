@@ -8,8 +8,9 @@ Usage: python aws_proxy.py --upstream http://127.0.0.1:5000 [--port 0] [--port-f
 Control (paths no bucket can have, since bucket names cannot contain "_"):
   GET  /__proxy/stats   {"total": n, "services": {...}, "operations": {...}, "faults": n}
   POST /__proxy/reset   zero the counters
-  POST /__proxy/fault   {"mode": "none|throttle|server_error|down", "seconds": 30, "rate": 1.0,
-                         "every": 2, "services": ["s3", "sns"], "status": 429}
+  POST /__proxy/fault   {"mode": "none|throttle|server_error|down|error", "seconds": 30, "rate": 1.0,
+                         "every": 2, "services": ["s3", "sns"], "status": 429,
+                         "code": "PreconditionFailed", "operations": ["cloudfront:PUT /2020-05-31/"]}
     For `seconds`, each request fails with probability `rate`, or (deterministic) every
     `every`-th request of each service fails; `services` limits the faults to those services
     (SigV4 names: s3, sqs, sns, dynamodb...). The rest are forwarded. Modes:
@@ -18,7 +19,11 @@ Control (paths no bucket can have, since bucket names cannot contain "_"):
       EC2 `RequestLimitExceeded` 503, S3 `SlowDown` 503, REST-JSON `TooManyRequestsException` 429;
     - server_error: 500 `InternalFailure` (S3/EC2 `InternalError`) or 503 `ServiceUnavailable`;
     - down: the connection is closed without an answer (the endpoint is gone);
-    - status (optional): another HTTP status for the same error document (e.g. 429).
+    - error: the error `code` (HTTP `status`, default 400) in the request's protocol, for the
+      refusals a real service sends and an emulator does not (an ETag conflict, a resource
+      in the wrong state);
+    - operations (optional): only requests whose "service:operation", as the stats name it,
+      starts with one of these strings;    - status (optional): another HTTP status for the same error document (e.g. 429).
     Stats also count failed requests by mode (`fault_modes`), by operation (`fault_operations`)
     and by mode and service (`fault_services`).
 """
@@ -63,6 +68,8 @@ class State:
         self.only = None
         self.seen = Counter()
         self.status = None
+        self.code = "ValidationError"
+        self.only_operations = None
 
     def configure(self, req):
         with self.lock:
@@ -73,6 +80,8 @@ class State:
             self.only = set(req["services"]) if req.get("services") else None
             self.seen = Counter()
             self.status = int(req["status"]) if req.get("status") else None
+            self.code = req.get("code") or "ValidationError"
+            self.only_operations = list(req["operations"]) if req.get("operations") else None
 
     def fault(self, service, op):
         """The fault mode for this request, or None to forward it."""
@@ -81,6 +90,10 @@ class State:
                 self.mode = "none"
                 return None
             if self.only is not None and service not in self.only:
+                return None
+            if self.only_operations is not None and not any(
+                f"{service}:{op}".startswith(p) for p in self.only_operations
+            ):
                 return None
             if self.every:
                 # Deterministic: the every-th, 2×every-th... request of each service.
@@ -137,7 +150,7 @@ def xml(doc):
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + doc.encode()
 
 
-def error_response(service, mode, headers, status=None):
+def error_response(service, mode, headers, status=None, error_code=None):
     """(status, headers, body) of the error AWS sends for `mode` in the request's protocol, as the
     SDKs parse it: the code in `__type` / `x-amzn-ErrorType` (JSON), `<Error><Code>` (query,
     REST-XML), `<Errors><Error><Code>` (EC2). `status` overrides the HTTP status (e.g. 429)."""
@@ -154,6 +167,9 @@ def error_response(service, mode, headers, status=None):
             "rest-json": ("TooManyRequestsException", 429),
         }[proto]
         message = "Rate exceeded"
+    elif mode == "error":
+        code, http = error_code or "ValidationError", 400
+        message = "Refused by the test proxy"
     else:
         # A service failure: 500 InternalFailure or 503 ServiceUnavailable, at random.
         unavailable = random.random() < 0.5
@@ -168,7 +184,7 @@ def error_response(service, mode, headers, status=None):
         extra = [("x-amzn-ErrorType", code), ("x-amzn-RequestId", request_id)]
         if service == "sqs":
             # SQS's JSON protocol is query-compatible: the SDK also reads the query code.
-            extra.append(("x-amzn-query-error", f"{code};{'Sender' if throttle else 'Receiver'}"))
+            extra.append(("x-amzn-query-error", f"{code};{'Sender' if throttle or mode == 'error' else 'Receiver'}"))
         ctype = "application/x-amz-json-1.0" if proto == "json" else "application/json"
         body = json.dumps({"__type": code, "message": message}).encode()
         return http, ctype, body, extra
@@ -179,7 +195,7 @@ def error_response(service, mode, headers, status=None):
     if service == "s3":
         body = xml(f"<Error><Code>{code}</Code><Message>{message}</Message><RequestId>{request_id}</RequestId></Error>")
         return http, "application/xml", body, [("x-amz-request-id", request_id)]
-    kind = "Sender" if throttle else "Receiver"
+    kind = "Sender" if throttle or mode == "error" else "Receiver"
     body = xml(f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
                f"<RequestId>{request_id}</RequestId></ErrorResponse>")
     return http, "text/xml", body, [("x-amzn-RequestId", request_id)]
@@ -251,7 +267,7 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(2)
             return
         if mode:
-            status, ctype, body, extra = error_response(service, mode, self.headers, STATE.status)
+            status, ctype, body, extra = error_response(service, mode, self.headers, STATE.status, STATE.code)
             return self._send(status, ctype, body, extra)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         for attempt in (1, 2):

@@ -6,6 +6,8 @@
 //! ModifyClusterParameterGroup and a fixed DescribeClusterParameters) come from recorded AWS
 //! responses in `recorded/`, in front of moto; see there.
 
+#[path = "../../phiguard/tests/aws_proxy/mod.rs"]
+mod aws_proxy;
 mod common;
 mod recorded;
 #[path = "../../phiguard-aws/tests/support/mod.rs"]
@@ -22,14 +24,13 @@ use support::Moto;
 /// The managed cache policy `CachingOptimized`.
 const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cloudfront_allow_all_behaviours_redirect_to_https_and_the_rest_of_the_config_survives() {
+/// A distribution whose default behaviour and `/api/*` allow plain HTTP and whose `/admin/*`
+/// is HTTPS-only, in front of an HTTPS-only custom origin; returns its id.
+async fn portal_distribution(cf: &aws_sdk_cloudfront::Client) -> String {
     use aws_sdk_cloudfront::types::{
         CacheBehavior, CacheBehaviors, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin,
         OriginProtocolPolicy, Origins, ViewerProtocolPolicy as V,
     };
-    let moto = Moto::start();
-    let cf = moto.cloudfront().await;
     let origin = Origin::builder()
         .id("portal-api")
         .domain_name("portal-api.example.org")
@@ -75,7 +76,15 @@ async fn cloudfront_allow_all_behaviours_redirect_to_https_and_the_rest_of_the_c
         )
         .build()
         .unwrap();
-    let id = cf.create_distribution().distribution_config(config).send().await.unwrap().distribution.unwrap().id;
+    cf.create_distribution().distribution_config(config).send().await.unwrap().distribution.unwrap().id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloudfront_allow_all_behaviours_redirect_to_https_and_the_rest_of_the_config_survives() {
+    use aws_sdk_cloudfront::types::{DistributionConfig, OriginProtocolPolicy, ViewerProtocolPolicy as V};
+    let moto = Moto::start();
+    let cf = moto.cloudfront().await;
+    let id = portal_distribution(&cf).await;
     let read = || {
         let cf = cf.clone();
         let id = id.clone();
@@ -112,6 +121,44 @@ async fn cloudfront_allow_all_behaviours_redirect_to_https_and_the_rest_of_the_c
     let origin = after.origins.unwrap().items.remove(0);
     assert_eq!(origin.domain_name, "portal-api.example.org");
     assert_eq!(origin.custom_origin_config.unwrap().origin_protocol_policy, OriginProtocolPolicy::HttpsOnly);
+}
+
+/// Someone else changed the distribution between PhiGuard's read and its write: CloudFront
+/// refuses the `IfMatch` (412 PreconditionFailed, injected on the wire by the test proxy, as
+/// moto never refuses it). The attempt fails as a `conflict`, nothing is written, and the
+/// resource and rule back off instead of being retried at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloudfront_etag_conflict_fails_as_a_conflict_and_changes_nothing() {
+    use aws_sdk_cloudfront::types::ViewerProtocolPolicy as V;
+    let moto = Moto::start();
+    let cf = moto.cloudfront().await;
+    let id = portal_distribution(&cf).await;
+    let dir = std::env::temp_dir().join(format!("phiguard-etag-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let proxy = aws_proxy::Proxy::start(&moto.endpoint, &dir);
+    let writes = phiguard_aws::AwsSettings { endpoint_url: Some(proxy.endpoint.clone()), ..moto.settings() };
+    proxy.fault_with(serde_json::json!({
+        "mode": "error", "code": "PreconditionFailed", "status": 412, "seconds": 120,
+        "operations": ["cloudfront:PUT /2020-05-31/distribution/"],
+    }));
+    let (rem, _) = remediator_split(&moto.settings(), &writes, fast()).await;
+    let enforce = policy("phi", Enforce, |_| {});
+    let t = || trigger(&enforce, "cloudfront-viewer-https", target(ResourceType::CloudFrontDistribution, &id));
+    let records = rem.remediate(t()).await;
+    assert_eq!(outcomes(&records), [Outcome::Failed], "{records:?}");
+    assert!(
+        records[0].reason.ends_with("cloudfront UpdateDistribution failed: conflict"),
+        "{records:?} {}",
+        proxy.stats()
+    );
+    assert_eq!(proxy.stats()["fault_modes"]["error"], 1, "exactly the one write was refused");
+    let config = cf.get_distribution_config().id(&id).send().await.unwrap().distribution_config.unwrap();
+    assert_eq!(config.default_cache_behavior.unwrap().viewer_protocol_policy, V::AllowAll, "nothing written");
+    // Backing off: the next trigger makes no call at all.
+    let before = proxy.stats()["total"].as_u64().unwrap();
+    assert!(rem.remediate(t()).await.is_empty(), "no second attempt during the back-off");
+    assert_eq!(proxy.stats()["total"].as_u64().unwrap(), before);
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 async fn redshift_cluster(rs: &aws_sdk_redshift::Client, id: &str, group: Option<&str>) {
