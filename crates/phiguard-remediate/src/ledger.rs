@@ -36,8 +36,9 @@ pub struct LedgerError(pub String);
 pub type LedgerFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, LedgerError>> + Send + 'a>>;
 
 pub trait Ledger: Send + Sync {
-    /// Every change of the last hour, by any process, or `None` when nothing changed since
-    /// this ledger's previous answer (what the caller holds is still right).
+    /// Every change of the last hour, by any process, oldest first (see [`recent`]), or `None`
+    /// when nothing changed since this ledger's previous answer (what the caller holds is
+    /// still right).
     fn load(&self) -> LedgerFuture<'_, Option<Vec<Spent>>>;
     /// Record a change about to be made. An error means it must not be made.
     fn spend(&self, spent: Spent) -> LedgerFuture<'_, ()>;

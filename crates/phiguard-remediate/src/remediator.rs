@@ -18,7 +18,7 @@ use phiguard_rules::{CompiledPolicy, Evaluation, Finding, Rule, Status, evaluate
 use crate::audit::{AuditRecord, AuditSink, Outcome, emit};
 use crate::engine::{Backoff, Budgets, Exhausted, Key, Limits, RecentChanges, effective_mode, fresh, mode_label};
 use crate::exec::Executor;
-use crate::ledger::{self, Ledger, LedgerError, Spent};
+use crate::ledger::{Ledger, LedgerError, Spent};
 use crate::plan::{Plan, PlanKind, plan};
 
 /// Knobs of the loop. The defaults are the production values.
@@ -207,7 +207,7 @@ impl Remediator {
     pub async fn sync_budgets(&self) -> Result<(), LedgerError> {
         let Some(ledger) = &self.ledger else { return Ok(()) };
         if let Some(spent) = ledger.load().await? {
-            self.state().budgets.replace_hourly(&ledger::recent(spent, Timestamp::now()));
+            self.state().budgets.replace_hourly(&spent);
         }
         Ok(())
     }

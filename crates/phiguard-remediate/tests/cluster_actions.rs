@@ -154,7 +154,7 @@ async fn cloudfront_etag_conflict_fails_as_a_conflict_and_changes_nothing() {
     assert_eq!(proxy.stats()["fault_modes"]["error"], 1, "exactly the one write was refused");
     let config = cf.get_distribution_config().id(&id).send().await.unwrap().distribution_config.unwrap();
     assert_eq!(config.default_cache_behavior.unwrap().viewer_protocol_policy, V::AllowAll, "nothing written");
-    // Backing off: the next trigger makes no call at all.
+    // Backing off: the next trigger does nothing, and in particular writes nothing.
     let before = proxy.stats()["total"].as_u64().unwrap();
     assert!(rem.remediate(t()).await.is_empty(), "no second attempt during the back-off");
     assert_eq!(proxy.stats()["total"].as_u64().unwrap(), before);

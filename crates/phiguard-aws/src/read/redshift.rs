@@ -86,22 +86,36 @@ async fn require_ssl(client: &Client, group: &str) -> Result<Option<String>, Rea
     if group.starts_with("default.") {
         return Ok(None);
     }
+    match listing(client, group).await {
+        Ok(parameters) => {
+            let set = parameters.into_iter().find(|(name, _)| name == param).map(|(_, value)| value);
+            Ok(Some(set.unwrap_or_else(|| default.to_string())))
+        }
+        Err(e) if unimplemented(&e) => Ok(None),
+        Err(e) => Err(read_error("redshift", "DescribeClusterParameters", e)),
+    }
+}
+
+type ListingError = SdkError<
+    aws_sdk_redshift::operation::describe_cluster_parameters::DescribeClusterParametersError,
+    aws_sdk_redshift::config::http::HttpResponse,
+>;
+
+/// Every parameter of a cluster parameter group that has a value, as (name, value), over all
+/// pages of DescribeClusterParameters; the service's error as it came, for the caller to judge.
+async fn listing(client: &Client, group: &str) -> Result<Vec<(String, String)>, ListingError> {
+    let mut parameters = Vec::new();
     let mut pages = client.describe_cluster_parameters().parameter_group_name(group).into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = match page {
-            Ok(page) => page,
-            Err(e) if unimplemented(&e) => return Ok(None),
-            Err(e) => return Err(read_error("redshift", "DescribeClusterParameters", e)),
-        };
-        for p in page.parameters.unwrap_or_default() {
-            if p.parameter_name.as_deref() == Some(param)
-                && let Some(v) = p.parameter_value
-            {
-                return Ok(Some(v));
-            }
-        }
+        parameters.extend(
+            page?
+                .parameters
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|p| Some((p.parameter_name?, p.parameter_value?))),
+        );
     }
-    Ok(Some(default.to_string()))
+    Ok(parameters)
 }
 
 /// Read one cluster parameter group by name: its family, tags and full parameter listing
@@ -120,26 +134,12 @@ pub async fn read_parameter_group(
         Err(e) => return Err(read_error("redshift", "DescribeClusterParameterGroups", e)),
     };
     let Some(g) = out.parameter_groups.unwrap_or_default().into_iter().next() else { return Ok(ReadOutcome::Gone) };
-    let mut parameters = Vec::new();
-    let mut complete = true;
-    let mut pages = client.describe_cluster_parameters().parameter_group_name(name).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = match page {
-            Ok(page) => page,
-            Err(e) if group_gone(code(&e)) => return Ok(ReadOutcome::Gone),
-            Err(e) if unimplemented(&e) => {
-                complete = false;
-                break;
-            }
-            Err(e) => return Err(read_error("redshift", "DescribeClusterParameters", e)),
-        };
-        parameters.extend(
-            page.parameters
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|p| Some((p.parameter_name?, p.parameter_value?))),
-        );
-    }
+    let (parameters, complete) = match listing(client, name).await {
+        Ok(parameters) => (parameters, true),
+        Err(e) if group_gone(code(&e)) => return Ok(ReadOutcome::Gone),
+        Err(e) if unimplemented(&e) => (Vec::new(), false),
+        Err(e) => return Err(read_error("redshift", "DescribeClusterParameters", e)),
+    };
     let mut r = Resource::new(ResourceType::RedshiftClusterParameterGroup, name.to_string(), StateSource::LiveRead);
     r.region = client.config().region().map(|r| r.to_string());
     r.account = account.map(str::to_string);
